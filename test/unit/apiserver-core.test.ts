@@ -92,8 +92,14 @@ describe('ObjectStore', () => {
   it('rejects an update with a stale resourceVersion', () => {
     const store = new ObjectStore(10);
     const created = store.create('/pods', pod('a'), { setGeneration: false });
-    store.update('/pods', created, { bumpGeneration: false });
+    store.update('/pods', { ...created, metadata: { ...created.metadata, labels: { changed: 'yes' } } }, { bumpGeneration: false });
     assert.throws(() => store.update('/pods', created, { bumpGeneration: false }), /the object has been modified/);
+  });
+  it('writes nothing for an update that changes nothing', () => {
+    const store = new ObjectStore(10);
+    const created = store.create('/pods', pod('a'), { setGeneration: false });
+    assert.equal(store.update('/pods', created, { bumpGeneration: false }).metadata.resourceVersion, '11');
+    assert.equal(store.resourceVersion, 11);
   });
 });
 

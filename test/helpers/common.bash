@@ -1,0 +1,80 @@
+# test/helpers/common.bash — shared helpers for every bats suite.
+#
+# Load it from setup (or setup_file) of each .bats file:
+#     bats_require_minimum_version 1.5.0      # at the top of the .bats file
+#     setup() { load helpers/common; }
+#
+# It loads bats-support and bats-assert, makes the test hermetic (a fresh HOME; no KUBECONFIG and
+# no proxy variables leak in), and defines:
+#   REPO_ROOT                       the repository root
+#   require_sandbox [POD FLAGS]     skip the test, with the reason, where fixtures/pod cannot run
+#   in_pod [POD FLAGS] -- CMD...     run CMD inside the pod sandbox (see fixtures/pod --help)
+#   start_apiserver [SERVER ARGS]   start the fake apiserver on the host at 127.0.0.1:<free port>
+#                                   and export APISERVER_URL, APISERVER_CA, APISERVER_ADMIN_TOKEN_FILE
+#   stop_apiserver                  stop it (call from teardown)
+# Every run in one .bats file shares one PKI (KUBE_IN_POD_PKI_DIR), made on first use.
+
+REPO_ROOT=$(cd "$BATS_TEST_DIRNAME/.." && pwd)
+export REPO_ROOT
+
+load "$REPO_ROOT/node_modules/bats-support/load"
+load "$REPO_ROOT/node_modules/bats-assert/load"
+
+_common_tmpdir() { printf '%s' "${BATS_TEST_TMPDIR:-$BATS_FILE_TMPDIR}"; }
+
+make_hermetic() {
+  export HOME
+  HOME="$(_common_tmpdir)/home"
+  mkdir -p "$HOME"
+  unset KUBECONFIG HTTPS_PROXY HTTP_PROXY NO_PROXY ALL_PROXY https_proxy http_proxy no_proxy all_proxy
+  export KUBE_IN_POD_PKI_DIR=${KUBE_IN_POD_PKI_DIR:-$BATS_FILE_TMPDIR/pki}
+}
+make_hermetic
+
+# Skips (exit 77 of `fixtures/pod --check`) with the sandbox's own one-line reason; any other
+# failure of the check is a real failure.
+require_sandbox() {
+  local reason status=0
+  reason=$("$REPO_ROOT/fixtures/pod" --check "$@" 2>&1) || status=$?
+  case $status in
+    0) return 0 ;;
+    77) skip "${reason#pod: }" ;;
+    *) fail "fixtures/pod --check $* failed with status $status: $reason" ;;
+  esac
+}
+
+in_pod() {
+  "$REPO_ROOT/fixtures/pod" "$@"
+}
+
+start_apiserver() {
+  local dir
+  dir=$(mktemp -d "$(_common_tmpdir)/apiserver.XXXXXX")
+  APISERVER_LOG=$dir/server.log
+  APISERVER_ADMIN_TOKEN_FILE=$dir/admin-token
+  # 3>&-: bats waits for fd 3 to close; a background server must not hold it.
+  (cd "$REPO_ROOT" && exec node --import tsx fixtures/apiserver.ts --listen 127.0.0.1:0 \
+    --pki-dir "$KUBE_IN_POD_PKI_DIR" --admin-token-file "$APISERVER_ADMIN_TOKEN_FILE" \
+    --ready-file "$dir/ready" "$@") </dev/null >"$APISERVER_LOG" 2>&1 3>&- &
+  APISERVER_PID=$!
+  local deadline=$((SECONDS + 20))
+  until [[ -s $dir/ready ]]; do
+    if ! kill -0 "$APISERVER_PID" 2>/dev/null || ((SECONDS >= deadline)); then
+      fail "fake apiserver did not become ready; log $APISERVER_LOG:"$'\n'"$(cat "$APISERVER_LOG")"
+      return 1
+    fi
+    sleep 0.02
+  done
+  local ready
+  ready=$(<"$dir/ready")
+  [[ $ready =~ \"url\":\"([^\"]+)\" ]] && APISERVER_URL=${BASH_REMATCH[1]}
+  [[ $ready =~ \"caFile\":\"([^\"]+)\" ]] && APISERVER_CA=${BASH_REMATCH[1]}
+  export APISERVER_URL APISERVER_CA APISERVER_ADMIN_TOKEN_FILE APISERVER_PID APISERVER_LOG
+}
+
+stop_apiserver() {
+  [[ -n ${APISERVER_PID:-} ]] || return 0
+  kill -TERM "$APISERVER_PID" 2>/dev/null || true
+  wait "$APISERVER_PID" 2>/dev/null || true
+  unset APISERVER_PID
+}

@@ -1,0 +1,291 @@
+#!/usr/bin/env bats
+# Tests of the pod sandbox itself (fixtures/pod) and of the shared helpers that drive it.
+bats_require_minimum_version 1.5.0
+
+readonly SA=/var/run/secrets/kubernetes.io/serviceaccount
+
+setup() {
+  load helpers/common
+}
+
+teardown() {
+  stop_apiserver
+}
+
+# The decoded payload (claims JSON) of the JWT given as $1.
+jwt_payload() {
+  local payload
+  payload=$(cut -d. -f2 <<<"$1" | tr '_-' '/+')
+  while ((${#payload} % 4)); do payload+='='; done
+  base64 -d <<<"$payload"
+}
+
+# A stand-in server script for the sandbox's failure paths: FILE BODY.
+write_server() {
+  printf '%s\n' "$2" >"$BATS_TEST_TMPDIR/$1"
+  printf '%s' "$BATS_TEST_TMPDIR/$1"
+}
+
+# ---- command line (no namespaces needed) ---------------------------------------------------------
+
+@test "pod --help prints the usage and exits 0" {
+  run -0 "$REPO_ROOT/fixtures/pod" --help
+  assert_line --index 0 'Usage:'
+  assert_output --partial '--service-account NS/NAME'
+  assert_output --partial 'KUBE_IN_POD_ADMIN_TOKEN_FILE'
+}
+
+@test "pod with an unknown flag prints one error line and exits 2" {
+  run -2 --separate-stderr "$REPO_ROOT/fixtures/pod" --bogus -- true
+  assert_equal "${#stderr_lines[@]}" 1
+  assert_equal "${stderr_lines[0]:0:12}" 'pod: error: '
+  assert_output ''
+}
+
+@test "pod with a malformed service account or no command exits 2" {
+  run -2 "$REPO_ROOT/fixtures/pod" --service-account default -- true
+  assert_output --partial 'NAMESPACE/NAME'
+  run -2 "$REPO_ROOT/fixtures/pod" --no-automount
+  assert_output --partial 'missing COMMAND'
+  run -2 "$REPO_ROOT/fixtures/pod" --token-ttl soon -- true
+  assert_output --partial '--token-ttl'
+}
+
+@test "pod where unshare is refused reports one line and exits 77" {
+  mkdir "$BATS_TEST_TMPDIR/bin"
+  printf '#!/bin/sh\necho "unshare: unshare failed: Operation not permitted" >&2\nexit 1\n' >"$BATS_TEST_TMPDIR/bin/unshare"
+  chmod +x "$BATS_TEST_TMPDIR/bin/unshare"
+  PATH=$BATS_TEST_TMPDIR/bin:$PATH run -77 --separate-stderr "$REPO_ROOT/fixtures/pod" -- true
+  assert_equal "${#stderr_lines[@]}" 1
+  assert_output ''
+  assert [ "${stderr_lines[0]#pod: sandbox unavailable: }" != "${stderr_lines[0]}" ]
+  assert [ "${stderr_lines[0]#*Operation not permitted}" != "${stderr_lines[0]}" ]
+}
+
+# ---- inside the pod --------------------------------------------------------------------------------
+
+@test "/etc/hosts inside the pod resolves every kubernetes service name to 127.0.0.1" {
+  require_sandbox
+  run -0 in_pod -- sh -c 'for n in kubernetes kubernetes.default kubernetes.default.svc kubernetes.default.svc.cluster.local; do getent hosts "$n"; done'
+  assert_equal "${#lines[@]}" 4
+  for line in "${lines[@]}"; do [[ $line == '127.0.0.1 '* ]] || fail "not 127.0.0.1: $line"; done
+  run -0 in_pod -- getent hosts localhost
+  assert_output --regexp '^(127\.0\.0\.1|::1) +localhost'
+}
+
+@test "the service-account volume inside the pod has kubelet's ..data layout" {
+  require_sandbox
+  run -0 in_pod -- sh -c "cd $SA && ls -A && readlink ..data token ca.crt namespace && test -d ..data && test -s token && test -s ca.crt"
+  assert_line --index 0 --regexp '^\.\.[0-9]{4}(_[0-9]{2}){5}\.[0-9]+$'
+  assert_line '..data'
+  assert_line --index 5 "${lines[0]}"
+  assert_line --index 6 '..data/token'
+  assert_line --index 7 '..data/ca.crt'
+  assert_line --index 8 '..data/namespace'
+}
+
+@test "the service-account volume inside the pod is read-only" {
+  require_sandbox
+  run ! in_pod -- sh -c "echo x >$SA/token"
+  assert_output --partial 'Read-only file system'
+  run ! in_pod -- touch "$SA/new-file"
+  assert_output --partial 'Read-only file system'
+}
+
+@test "the namespace file and token follow --service-account" {
+  require_sandbox
+  run -0 in_pod --service-account kube-system/builder -- sh -c "cat $SA/namespace; echo; cat $SA/token"
+  assert_line --index 0 'kube-system'
+  run -0 jwt_payload "${lines[1]}"
+  assert_output --partial '"sub":"system:serviceaccount:kube-system:builder"'
+  run -0 in_pod -- cat "$SA/namespace"
+  assert_output 'default'
+}
+
+@test "the token lifetime follows --token-ttl" {
+  require_sandbox
+  run -0 in_pod --token-ttl 900 -- cat "$SA/token"
+  run -0 jwt_payload "$output"
+  [[ $output =~ \"exp\":([0-9]+) ]] && local exp=${BASH_REMATCH[1]}
+  [[ $output =~ \"iat\":([0-9]+) ]] && local iat=${BASH_REMATCH[1]}
+  assert_equal "$((exp - iat))" 900
+}
+
+@test "the server inside the pod serves the cluster state given with --state" {
+  require_sandbox
+  local state=$BATS_TEST_TMPDIR/state
+  cp -r "$REPO_ROOT/fixtures/cluster" "$state"
+  printf 'apiVersion: v1\nkind: Namespace\nmetadata:\n  name: from-state-dir\n' >"$state/99-extra.yaml"
+  local get='curl -sS -o /dev/null -w "%{http_code}" --cacert "$KUBE_IN_POD_CA_FILE" -H "Authorization: Bearer $(cat "$KUBE_IN_POD_ADMIN_TOKEN_FILE")" https://kubernetes.default.svc/api/v1/namespaces/from-state-dir'
+  run -0 in_pod --state "$state" -- sh -c "$get"
+  assert_output '200'
+  run -0 in_pod -- sh -c "$get"
+  assert_output '404'
+}
+
+@test "the pod environment is kubelet's for the kubernetes service and leaks nothing from the host" {
+  require_sandbox
+  HTTPS_PROXY=http://proxy.invalid:3128 https_proxy=http://proxy.invalid:3128 NO_PROXY=x KUBECONFIG=/etc/kubeconfig \
+    KUBERNETES_SERVICE_HOST=10.0.0.1 run -0 in_pod -- sh -c 'env | sort; ls -A "$HOME" | wc -l'
+  assert_line 'KUBERNETES_SERVICE_HOST=127.0.0.1'
+  assert_line 'KUBERNETES_SERVICE_PORT=443'
+  assert_line 'KUBERNETES_SERVICE_PORT_HTTPS=443'
+  assert_line 'KUBERNETES_PORT=tcp://127.0.0.1:443'
+  assert_line 'KUBERNETES_PORT_443_TCP=tcp://127.0.0.1:443'
+  assert_line 'KUBERNETES_PORT_443_TCP_PROTO=tcp'
+  assert_line 'KUBERNETES_PORT_443_TCP_PORT=443'
+  assert_line 'KUBERNETES_PORT_443_TCP_ADDR=127.0.0.1'
+  assert_line "PATH=$REPO_ROOT/scripts:$REPO_ROOT/node_modules/.bin:$PATH"
+  assert_line --regexp '^KUBE_IN_POD_ADMIN_TOKEN_FILE=/'
+  assert_line --regexp '^KUBE_IN_POD_CA_FILE=/'
+  refute_line --regexp '^(KUBECONFIG|HTTPS?_PROXY|https?_proxy|NO_PROXY|no_proxy)='
+  refute_line --regexp '^_KIP_'
+  refute_line "HOME=$HOME"
+  assert_line --index $((${#lines[@]} - 1)) '0'
+}
+
+@test "the test-only CA and admin token files are outside the volume and match the mounted CA" {
+  require_sandbox
+  run -0 in_pod -- sh -c 'cmp "$KUBE_IN_POD_CA_FILE" '"$SA"'/ca.crt && test -s "$KUBE_IN_POD_ADMIN_TOKEN_FILE" && echo "$KUBE_IN_POD_ADMIN_TOKEN_FILE"'
+  refute_output --partial /var/run/secrets
+  refute_output --partial /run/secrets
+}
+
+@test "the pod with --ipv6 puts the kubernetes service on ::1 in env, hosts and the network" {
+  require_sandbox --ipv6
+  run -0 in_pod --ipv6 -- sh -c 'env | grep ^KUBERNETES_ | sort; getent hosts kubernetes.default.svc'
+  assert_line 'KUBERNETES_SERVICE_HOST=::1'
+  assert_line 'KUBERNETES_PORT=tcp://[::1]:443'
+  assert_line 'KUBERNETES_PORT_443_TCP=tcp://[::1]:443'
+  assert_line 'KUBERNETES_PORT_443_TCP_ADDR=::1'
+  assert_line 'KUBERNETES_PORT_443_TCP_PORT=443'
+  assert_line --regexp '^::1 +kubernetes kubernetes\.default kubernetes\.default\.svc'
+  run -0 in_pod --ipv6 -- sh -c 'curl -sS -o /dev/null -w "%{remote_ip}" --cacert '"$SA"'/ca.crt "https://[$KUBERNETES_SERVICE_HOST]:$KUBERNETES_SERVICE_PORT/version"'
+  assert_output '::1'
+}
+
+@test "the pod with --no-automount has no token and no mount point but keeps the environment" {
+  require_sandbox
+  run -0 in_pod --no-automount -- sh -c "test ! -e $SA/token && test ! -e $SA && echo \$KUBERNETES_SERVICE_HOST"
+  assert_output '127.0.0.1'
+}
+
+@test "curl with the mounted CA and token reaches kubernetes.default.svc" {
+  require_sandbox
+  run -0 in_pod -- curl -sS --fail --cacert "$SA/ca.crt" https://kubernetes.default.svc/version
+  assert_output --partial '"gitVersion"'
+  run -0 in_pod -- sh -c 'curl -sS --fail -o /dev/null -w "%{http_code}" --cacert '"$SA/ca.crt"' -H "Authorization: Bearer $(cat '"$SA"'/token)" "https://$KUBERNETES_SERVICE_HOST:$KUBERNETES_SERVICE_PORT/api"'
+  assert_output '200'
+}
+
+@test "the token rotates under --rotate-every 1 while ..data always resolves" {
+  require_sandbox
+  run -0 in_pod --rotate-every 1 -- bash -c '
+    cd '"$SA"'
+    tokens=("$(<token)") broken=0 end=$((${EPOCHREALTIME//[!0-9]/} + 2500000))
+    while ((${EPOCHREALTIME//[!0-9]/} < end)); do
+      [[ -d ..data && -s ..data/token ]] || broken=$((broken + 1))
+      token=$(<token) || broken=$((broken + 1))
+      [[ ${tokens[-1]} == "$token" ]] || tokens+=("$token")
+    done
+    echo "broken=$broken distinct=${#tokens[@]}"'
+  assert_output --regexp '^broken=0 distinct=[2-9]'
+}
+
+@test "the exit status and stdin/stdout of the command pass through the pod" {
+  require_sandbox
+  run -7 in_pod -- sh -c 'exit 7'
+  run -0 --separate-stderr bash -c 'printf "in\n" | "$REPO_ROOT/fixtures/pod" -- cat'
+  assert_output 'in'
+  run -127 in_pod -- no-such-command-here
+  assert_output --partial 'no-such-command-here: command not found'
+}
+
+@test "a pod run leaves the host's /etc/hosts and /run unchanged" {
+  require_sandbox
+  local hosts_sum run_list
+  hosts_sum=$(sha256sum /etc/hosts)
+  run_list=$(ls -A /run)
+  run -0 in_pod -- sh -c "echo '10.9.9.9 tampered' >>/etc/hosts && touch /run/written-in-pod && test -e $SA/token"
+  assert_equal "$(sha256sum /etc/hosts)" "$hosts_sum"
+  assert_equal "$(ls -A /run)" "$run_list"
+  assert [ ! -e /run/secrets ]
+  assert [ ! -e /run/written-in-pod ]
+}
+
+@test "a pod run stops its server and removes its temp dir" {
+  require_sandbox
+  export TMPDIR=$BATS_TEST_TMPDIR/tmp
+  mkdir "$TMPDIR"
+  run -0 in_pod -- sh -c 'cat "$(dirname "$KUBE_IN_POD_ADMIN_TOKEN_FILE")/ready"; sleep 30.5 &'
+  assert_regex "$output" '"pid":[0-9]+'
+  # Pids inside are the pod's own PID namespace's; on the host, look for the processes by their
+  # command lines: the server names the temp dir, the backgrounded sleep its odd duration.
+  run ! pgrep -f "$TMPDIR/kube-in-pod"
+  run ! pgrep -f 'sleep 30.5'
+  assert_equal "$(ls -A "$TMPDIR")" ''
+}
+
+@test "SIGTERM to a pod stops the command and the server and removes the temp dir" {
+  require_sandbox
+  export TMPDIR=$BATS_TEST_TMPDIR/tmp
+  mkdir "$TMPDIR"
+  "$REPO_ROOT/fixtures/pod" -- sleep 60.25 3>&- &
+  local pod=$! workdir= tries=0
+  until [[ -n $workdir && -s $workdir/command.pid ]]; do
+    ((++tries < 1000)) || fail 'the pod never started its command'
+    workdir=$(compgen -G "$TMPDIR/kube-in-pod.*" || true)
+    sleep 0.02
+  done
+  run -0 pgrep -f 'sleep 60.25'
+  run -0 pgrep -f "$workdir/sa"
+  kill -TERM "$pod"
+  local status=0 started=$SECONDS
+  wait "$pod" || status=$?
+  assert_equal "$status" 143
+  assert [ $((SECONDS - started)) -lt 10 ]
+  run ! pgrep -f 'sleep 60.25'
+  run ! pgrep -f "$workdir/sa"
+  assert_equal "$(ls -A "$TMPDIR")" ''
+}
+
+@test "a server that exits before it is ready fails the pod with 125 and shows its log" {
+  require_sandbox
+  KUBE_IN_POD_APISERVER=$(write_server dies.mjs 'console.error("boom: no state"); process.exit(3)') \
+    run -125 in_pod -- echo must-not-run
+  assert_output --partial 'boom: no state'
+  assert_output --partial 'exited with status 3 before it was ready'
+  refute_output --partial must-not-run
+}
+
+@test "a server that never becomes ready fails the pod with 125 after the timeout" {
+  require_sandbox
+  KUBE_IN_POD_READY_TIMEOUT=1 KUBE_IN_POD_APISERVER=$(write_server hangs.mjs 'console.log("listening soon"); setInterval(() => {}, 1000)') \
+    run -125 in_pod -- echo must-not-run
+  assert_output --partial 'was not ready within 1s'
+  assert_output --partial 'listening soon'
+}
+
+@test "a non-root user gets the same pod through a user namespace" {
+  ((EUID == 0)) || skip 'needs root to switch to an unprivileged user'
+  command -v setpriv >/dev/null || skip 'setpriv(1) is not installed'
+  local as_nobody=(setpriv --reuid 65534 --regid 65534 --clear-groups env -u KUBE_IN_POD_PKI_DIR TMPDIR=/tmp HOME=/tmp)
+  "${as_nobody[@]}" unshare --user --map-root-user --mount --net true 2>/dev/null ||
+    skip 'unprivileged user namespaces are not available'
+  run -0 "${as_nobody[@]}" "$REPO_ROOT/fixtures/pod" -- sh -c "id -u && cat $SA/namespace && echo && curl -sS --fail --cacert $SA/ca.crt https://kubernetes.default.svc/version"
+  assert_line --index 0 '0'
+  assert_line --index 1 'default'
+  assert_output --partial '"gitVersion"'
+}
+
+# ---- helpers ------------------------------------------------------------------------------------------
+
+@test "start_apiserver runs the fake server on the host with its CA and admin token" {
+  start_apiserver
+  assert_regex "$APISERVER_URL" '^https://127\.0\.0\.1:[0-9]+$'
+  run -0 curl -sS --fail --cacert "$APISERVER_CA" -H "Authorization: Bearer $(<"$APISERVER_ADMIN_TOKEN_FILE")" "$APISERVER_URL/api/v1/namespaces/default"
+  assert_output --partial '"name": "default"'
+  local pid=$APISERVER_PID
+  stop_apiserver
+  run ! kill -0 "$pid"
+}

@@ -245,7 +245,10 @@ UNAUTHORIZED='{
 @test "a token with an altered signature is unauthorized" {
   run --separate-stderr in_pod -- bash -c '
     TOKEN=$(cat '"$SA_DIR"'/token)
-    case "$TOKEN" in *A) TAMPERED="${TOKEN%?}B" ;; *) TAMPERED="${TOKEN%?}A" ;; esac
+    # Change one character in the middle of the signature (the last one may only hold padding bits).
+    SIGNATURE=${TOKEN##*.}; MIDDLE=$(( ${#SIGNATURE} / 2 ))
+    case "${SIGNATURE:$MIDDLE:1}" in A) REPLACEMENT=B ;; *) REPLACEMENT=A ;; esac
+    TAMPERED="${TOKEN%.*}.${SIGNATURE:0:$MIDDLE}${REPLACEMENT}${SIGNATURE:$((MIDDLE + 1))}"
     curl -s --cacert '"$SA_DIR"'/ca.crt -H "Authorization: Bearer $TAMPERED" https://kubernetes.default.svc/api'
   assert_success
   assert_output "$UNAUTHORIZED"

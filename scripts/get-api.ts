@@ -1,0 +1,60 @@
+#!/usr/bin/env -S npx tsx
+/**
+ * get-api — GET /api (or any path) from the Kubernetes API server, the way the
+ * "access the API from a pod" recipe does with curl, and print the body exactly
+ * as the server sent it.
+ *
+ * Usage: get-api.ts [PATH] [flags]
+ *   PATH   API path, default /api; e.g. /api/v1, /apis, /apis/batch/v1, /version
+ *
+ * Reads (first match wins): the connection flags; $KUBECONFIG or ~/.kube/config;
+ * in a pod, $KUBERNETES_SERVICE_HOST, $KUBERNETES_SERVICE_PORT and
+ * /var/run/secrets/kubernetes.io/serviceaccount/{token,ca.crt,namespace}.
+ * Honours HTTPS_PROXY/https_proxy, http_proxy, ALL_PROXY and NO_PROXY as curl does.
+ *
+ * Exit codes: 0 ok, 1 bug, 2 usage, 3 no configuration, 4 connection failed,
+ * 5 TLS verification failed, 6 HTTP 401, 7 HTTP 403, 8 HTTP 404, 9 other HTTP error.
+ * On an HTTP error the server's Status document is still printed on stdout.
+ *
+ * Equivalent curl (in a pod):
+ *   SERVICEACCOUNT=/var/run/secrets/kubernetes.io/serviceaccount
+ *   curl --cacert $SERVICEACCOUNT/ca.crt -H "Authorization: Bearer $(cat $SERVICEACCOUNT/token)" \
+ *     https://$KUBERNETES_SERVICE_HOST:$KUBERNETES_SERVICE_PORT/api
+ */
+
+import { runScript, writeStdout, type Cli } from './lib/cli.ts';
+import { usageError } from './lib/errors.ts';
+import type { ApiRequest } from './lib/http.ts';
+
+const DEFAULT_PATH = '/api';
+
+const USAGE = `Usage: get-api.ts [PATH] [flags]
+
+GET an API path and print the response body exactly as the server sent it
+(byte for byte what the curl recipe prints).
+
+  PATH   API path (default ${DEFAULT_PATH}), e.g. /api/v1, /apis, /apis/batch/v1, /version
+
+Examples:
+  get-api.ts
+  get-api.ts /apis/batch/v1
+  get-api.ts /api --server http://localhost:8001      # through a kubectl-proxy sidecar
+  get-api.ts /api/v1/namespaces --print-curl`;
+
+const OPTIONS = {};
+
+/** The request for `path`; it must be an absolute API path. */
+function apiRequest(path: string): ApiRequest {
+  if (!path.startsWith('/')) throw usageError(`PATH must start with "/" (got ${path})`);
+  return { method: 'GET', path };
+}
+
+async function main(cli: Cli<typeof OPTIONS>): Promise<void> {
+  const request = apiRequest(cli.positionals[0] ?? DEFAULT_PATH);
+  if (cli.printCurlOnly) return cli.printCurl(request);
+  const client = await cli.client();
+  const response = await client.send(request);
+  await writeStdout(response.body);
+}
+
+await runScript({ name: 'get-api', usage: USAGE, options: OPTIONS, arguments: [{ name: 'PATH', required: false }] }, main);

@@ -1,0 +1,253 @@
+// The command line: flags parsed once, --help, usage errors, stdout/stderr, and
+// the one final place where any outcome becomes an exit code.
+//
+// Every script calls runScript(spec, main). main gets a Cli: the parsed
+// arguments, a Log for stderr, the resolved configuration, an ApiClient, and
+// printCurl() for --print-curl. Whatever main throws is reported here as one line
+// on stderr (never a stack trace, unless --verbose asks for it) with the exit
+// code from errors.ts; an API error's Status body still goes to stdout first,
+// exactly as curl prints it.
+
+import { parseArgs } from 'node:util';
+import { processEnvironment, resolveConfig, type ConnectionFlags, type ResolvedConfig } from './config.ts';
+import { renderCurl } from './curl.ts';
+import { EXIT, isExitError, usageError } from './errors.ts';
+import { ApiClient, parseRequestTimeout, type ApiRequest } from './http.ts';
+import { createLog, type Log } from './log.ts';
+import { redact } from './redact.ts';
+
+export interface OptionSpec {
+  type: 'string' | 'boolean';
+  short?: string;
+}
+export type OptionSpecs = Record<string, OptionSpec>;
+export type OptionValues<O extends OptionSpecs> = {
+  [K in keyof O]?: O[K]['type'] extends 'string' ? string : boolean;
+};
+
+/** Flags every script accepts, kubectl's names where kubectl has one. */
+export const CONNECTION_OPTIONS = {
+  server: { type: 'string' },
+  'token-file': { type: 'string' },
+  'certificate-authority': { type: 'string' },
+  'insecure-skip-tls-verify': { type: 'boolean' },
+  kubeconfig: { type: 'string' },
+  context: { type: 'string' },
+  namespace: { type: 'string', short: 'n' },
+  'request-timeout': { type: 'string' },
+  'print-curl': { type: 'boolean' },
+  verbose: { type: 'boolean', short: 'v' },
+  help: { type: 'boolean', short: 'h' },
+} as const satisfies OptionSpecs;
+
+export const CONNECTION_FLAGS_USAGE = `Connection flags (every script; first match wins: flags, $KUBECONFIG, ~/.kube/config, in-cluster):
+      --server URL                  API server, e.g. https://kubernetes.default.svc or http://localhost:8001
+      --token-file FILE             bearer token file (re-read every minute and after a 401)
+      --certificate-authority FILE  CA bundle to verify the server with
+      --insecure-skip-tls-verify    do not verify the server certificate (never do this in production)
+      --kubeconfig FILE             use this kubeconfig instead of $KUBECONFIG or ~/.kube/config
+      --context NAME                kubeconfig context to use
+  -n, --namespace NS                namespace (default: context, then the pod's namespace file, then "default")
+      --request-timeout DURATION    give up after this long: 0 (never, the default), 30 (seconds), 30s, 1m
+      --print-curl                  print the equivalent curl command and exit without sending anything
+  -v, --verbose                     trace configuration and HTTP on stderr (the token is never shown)
+  -h, --help                        show this help`;
+
+export interface ArgumentSpec {
+  name: string;
+  required: boolean;
+}
+
+export interface ScriptSpec<O extends OptionSpecs> {
+  /** Script name without extension, used in the User-Agent: "get-api". */
+  name: string;
+  /** Usage text: the Usage: line, a description and the script's own flags. */
+  usage: string;
+  options: O;
+  arguments: ArgumentSpec[];
+}
+
+/** Write to stdout and wait until it is flushed (so exiting right after loses nothing). */
+export function writeStdout(data: string | Uint8Array): Promise<void> {
+  return new Promise((resolve, reject) => {
+    process.stdout.write(data, (err) => (err ? reject(err) : resolve()));
+  });
+}
+
+function fullUsage(spec: ScriptSpec<OptionSpecs>): string {
+  return `${spec.usage.trimEnd()}\n\n${CONNECTION_FLAGS_USAGE}\n`;
+}
+
+/** The raw arguments ask for help (before any "--"). */
+function wantsHelp(args: readonly string[]): boolean {
+  const end = args.indexOf('--');
+  return (end === -1 ? args : args.slice(0, end)).some((arg) => arg === '-h' || arg === '--help');
+}
+
+function parseFailure(err: unknown): Error {
+  const code = (err as { code?: string }).code;
+  const message = (err as Error).message;
+  if (code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') {
+    const flag = /'([^']+)'/.exec(message)?.[1] ?? message;
+    return usageError(`unknown flag ${flag}`);
+  }
+  if (code?.startsWith('ERR_PARSE_ARGS_')) return usageError(message.replace(/\.$/, '').replace(/^Option/, 'flag'));
+  return err as Error;
+}
+
+export interface ParsedCommandLine<O extends OptionSpecs> {
+  help: boolean;
+  options: OptionValues<O>;
+  positionals: string[];
+  flags: ConnectionFlags;
+  verbose: boolean;
+  printCurl: boolean;
+  requestTimeoutMs: number;
+}
+
+/** Parse argv once: kubectl-like flags (--flag=value and --flag value), then check the positionals. */
+export function parseCommandLine<O extends OptionSpecs>(spec: ScriptSpec<O>, args: readonly string[]): ParsedCommandLine<O> {
+  const empty: ParsedCommandLine<O> = {
+    help: true, options: {}, positionals: [], flags: {}, verbose: false, printCurl: false, requestTimeoutMs: 0,
+  };
+  if (wantsHelp(args)) return empty;
+  let parsed: { values: Record<string, string | boolean | undefined>; positionals: string[] };
+  try {
+    parsed = parseArgs({
+      args: [...args],
+      options: { ...CONNECTION_OPTIONS, ...spec.options },
+      allowPositionals: true,
+      strict: true,
+    }) as typeof parsed;
+  } catch (err) {
+    throw parseFailure(err);
+  }
+  const values = parsed.values;
+  const text = (name: string) => (typeof values[name] === 'string' ? (values[name] as string) : undefined);
+  const required = spec.arguments.filter((arg) => arg.required);
+  const missing = required.slice(parsed.positionals.length);
+  if (missing.length > 0) throw usageError(`missing ${missing.map((arg) => arg.name).join(' ')}`);
+  if (parsed.positionals.length > spec.arguments.length) {
+    throw usageError(`unexpected argument ${parsed.positionals[spec.arguments.length]}`);
+  }
+  const timeout = text('request-timeout');
+  const options: Record<string, string | boolean | undefined> = {};
+  for (const name of Object.keys(spec.options)) options[name] = values[name];
+  return {
+    help: false,
+    options: options as OptionValues<O>,
+    positionals: parsed.positionals,
+    flags: {
+      server: text('server'),
+      tokenFile: text('token-file'),
+      certificateAuthority: text('certificate-authority'),
+      insecureSkipTlsVerify: values['insecure-skip-tls-verify'] === true,
+      kubeconfig: text('kubeconfig'),
+      context: text('context'),
+      namespace: text('namespace'),
+    },
+    verbose: values.verbose === true,
+    printCurl: values['print-curl'] === true,
+    requestTimeoutMs: timeout === undefined ? 0 : parseRequestTimeout(timeout),
+  };
+}
+
+/** What a script's main() works with. */
+export class Cli<O extends OptionSpecs> {
+  readonly name: string;
+  readonly options: OptionValues<O>;
+  readonly positionals: string[];
+  readonly flags: ConnectionFlags;
+  readonly requestTimeoutMs: number;
+  /** --print-curl was given: render requests with printCurl() instead of sending them. */
+  readonly printCurlOnly: boolean;
+  readonly log: Log;
+  private resolved: ResolvedConfig | undefined;
+  private apiClient: Promise<ApiClient> | undefined;
+
+  constructor(name: string, parsed: ParsedCommandLine<O>, log: Log) {
+    this.name = name;
+    this.options = parsed.options;
+    this.positionals = parsed.positionals;
+    this.flags = parsed.flags;
+    this.requestTimeoutMs = parsed.requestTimeoutMs;
+    this.printCurlOnly = parsed.printCurl;
+    this.log = log;
+  }
+
+  /** Server, TLS, credentials and namespace, resolved once (config.ts). */
+  config(): ResolvedConfig {
+    this.resolved ??= resolveConfig(this.flags, processEnvironment());
+    return this.resolved;
+  }
+
+  /** The one ApiClient of this run (created on first use, closed by runScript). */
+  client(): Promise<ApiClient> {
+    this.apiClient ??= ApiClient.create(this.config(), {
+      scriptName: this.name,
+      requestTimeoutMs: this.requestTimeoutMs,
+      log: this.log,
+    });
+    return this.apiClient;
+  }
+
+  /** --print-curl: the curl command on stdout, what the reader must know on stderr. */
+  async printCurl(request: ApiRequest, ...extraNotes: string[]): Promise<void> {
+    const config = this.config();
+    this.log.verbose(`* config: ${config.source.description}`);
+    const curl = renderCurl(config, request, { requestTimeoutMs: this.requestTimeoutMs });
+    for (const note of [...curl.notes, ...extraNotes]) this.log.note(note);
+    await writeStdout(`${curl.command}\n`);
+  }
+
+  async close(): Promise<void> {
+    const client = await this.apiClient?.catch(() => undefined);
+    await client?.close();
+  }
+}
+
+/** Turn a failure into stderr text (and stdout for an API Status body); returns the exit code. */
+export async function reportFailure(err: unknown, usage: string, verbose: boolean): Promise<number> {
+  const stack = (error: unknown) => {
+    if (verbose && error instanceof Error && error.stack) process.stderr.write(`${redact(error.stack)}\n`);
+  };
+  if (isExitError(err)) {
+    if (err.stdout !== undefined && err.stdout.length > 0) await writeStdout(err.stdout);
+    process.stderr.write(`error: ${redact(err.message)}\n`);
+    if (err.showUsage) process.stderr.write(`\n${usage}`);
+    stack(err.cause);
+    return err.exitCode;
+  }
+  const message = err instanceof Error ? err.message : String(err);
+  process.stderr.write(`error: unexpected: ${redact(message)} (a bug; rerun with --verbose for details)\n`);
+  stack(err);
+  return EXIT.INTERNAL;
+}
+
+/** Run a script: parse, call main, report, close the client, exit. The only process.exit(). */
+export async function runScript<O extends OptionSpecs>(
+  spec: ScriptSpec<O>,
+  main: (cli: Cli<O>) => Promise<void>,
+): Promise<never> {
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+    // The reader went away (| head): nothing left to say.
+    if (err.code === 'EPIPE') process.exit(EXIT.OK);
+  });
+  const usage = fullUsage(spec);
+  const args = process.argv.slice(2);
+  let exitCode: number = EXIT.OK;
+  let cli: Cli<O> | undefined;
+  try {
+    const parsed = parseCommandLine(spec, args);
+    if (parsed.help) {
+      await writeStdout(usage);
+    } else {
+      cli = new Cli(spec.name, parsed, createLog({ verbose: parsed.verbose }));
+      await main(cli);
+    }
+  } catch (err) {
+    exitCode = await reportFailure(err, usage, args.includes('--verbose') || args.includes('-v'));
+  }
+  await cli?.close().catch(() => undefined);
+  process.exit(exitCode);
+}

@@ -1,0 +1,49 @@
+// scripts/lib/redact.ts: no token, key or proxy password may reach stderr.
+import assert from 'node:assert/strict';
+import { afterEach, describe, it } from 'node:test';
+import { clearSecrets, redact, redactHeaders, redactUrl, registerSecret } from '../../scripts/lib/redact.ts';
+
+const JWT = 'eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJzeXN0ZW06c2VydmljZWFjY291bnQ6ZGVmYXVsdDpkZWZhdWx0In0.c2lnbmF0dXJl';
+
+describe('redact', () => {
+  afterEach(clearSecrets);
+
+  it('removes registered secrets wherever they appear', () => {
+    registerSecret('s3cr3t-static-token');
+    assert.equal(redact('token s3cr3t-static-token rejected (s3cr3t-static-token)'), 'token <redacted> rejected (<redacted>)');
+  });
+
+  it('ignores secrets too short to replace safely', () => {
+    registerSecret('true');
+    assert.equal(redact('true'), 'true');
+  });
+
+  it('removes unregistered bearer tokens and JWTs', () => {
+    assert.equal(redact('Authorization: Bearer abcdefghijklmnop123'), 'Authorization: Bearer <redacted>');
+    assert.equal(redact('authorization: bearer abcdefghijklmnop123'), 'authorization: bearer <redacted>');
+    assert.equal(redact(`token=${JWT} end`), 'token=<redacted> end');
+  });
+
+  it('leaves ordinary prose and curl command templates alone', () => {
+    const text = 'token from file /var/run/secrets/kubernetes.io/serviceaccount/token; -H "Authorization: Bearer $(cat /t)"';
+    assert.equal(redact(text), text);
+  });
+
+  it('hides proxy passwords in URLs', () => {
+    assert.equal(redact('via http://user:hunter2@proxy:3128/'), 'via http://user:<redacted>@proxy:3128/');
+    assert.equal(redactUrl('http://user:hunter2@proxy:3128'), 'http://user:<redacted>@proxy:3128');
+    assert.equal(redactUrl('http://proxy:3128'), 'http://proxy:3128');
+  });
+});
+
+describe('redactHeaders', () => {
+  it('keeps the scheme and hides the credential', () => {
+    assert.deepEqual(
+      redactHeaders({ Authorization: 'Bearer short', 'proxy-authorization': 'Basic dXNlcjpwYXNz', accept: '*/*' }),
+      { Authorization: 'Bearer <redacted>', 'proxy-authorization': 'Basic <redacted>', accept: '*/*' },
+    );
+  });
+  it('hides a header value without a scheme entirely', () => {
+    assert.deepEqual(redactHeaders({ authorization: 'rawtoken' }), { authorization: '<redacted>' });
+  });
+});

@@ -1,0 +1,247 @@
+#!/usr/bin/env bats
+# The fake kube-apiserver on its own, on 127.0.0.1 outside the sandbox: the API semantics real
+# clients rely on (discovery paths, CRUD with the real Status texts, selectors, pagination, watch,
+# Tables, gzip, tokens) and the test-only fault injection.
+bats_require_minimum_version 1.5.0
+
+setup_file() {
+  load helpers/common
+  export FAULTS_FILE="$BATS_FILE_TMPDIR/faults.yaml"
+  export SA_VOLUME="$BATS_FILE_TMPDIR/sa"
+  start_apiserver --faults "$FAULTS_FILE" --sa-dir "$SA_VOLUME" --service-account test/default --bookmark-interval 0.2
+}
+
+teardown_file() {
+  load helpers/common
+  stop_apiserver
+}
+
+setup() {
+  load helpers/common
+  rm -f "$FAULTS_FILE"
+}
+
+# curl as an admin (or with CURL_TOKEN), compact JSON unless the test asks for curl's pretty output.
+api() {
+  curl -sS --cacert "$APISERVER_CA" -H "Authorization: Bearer ${CURL_TOKEN:-$(cat "$APISERVER_ADMIN_TOKEN_FILE")}" -A kube-in-pod-tests "$@"
+}
+
+# ---- discovery and non-resource paths ------------------------------------------------------------
+
+@test "discovery /api answers with and without a trailing slash" {
+  run -0 api "$APISERVER_URL/api/"
+  assert_equal "$(jq -c .versions <<<"$output")" '["v1"]'
+  run -0 api "$APISERVER_URL/api"
+  assert_equal "$(jq -r .kind <<<"$output")" APIVersions
+}
+
+@test "json is compact with a newline for clients and indented without one for curl" {
+  run -0 api "$APISERVER_URL/version"
+  assert_output --regexp '^\{"major":"1","minor":"32",.*\}$'
+  run -0 api -A curl/7.88.1 -o "$BATS_TEST_TMPDIR/pretty" "$APISERVER_URL/version"
+  assert_equal "$(head -n 2 "$BATS_TEST_TMPDIR/pretty")" $'{\n  "major": "1",'
+  assert_equal "$(tail -c 1 "$BATS_TEST_TMPDIR/pretty" | od -An -c | tr -d ' ')" '}'
+  run -0 api -A curl/7.88.1 "$APISERVER_URL/version?pretty=false"
+  assert_output --regexp '^\{"major":"1"'
+}
+
+@test "health endpoints and version are open to anonymous clients" {
+  for path in /healthz /livez /readyz; do
+    run -0 curl -sS --cacert "$APISERVER_CA" "$APISERVER_URL$path"
+    assert_output ok
+  done
+  run -0 curl -sS --cacert "$APISERVER_CA" "$APISERVER_URL/version"
+  assert_equal "$(jq -r .gitVersion <<<"$output")" v1.32.4
+}
+
+@test "an unknown path is a plain 404 page and an unknown resource a NotFound status" {
+  run -0 api -w '\n%{http_code}' "$APISERVER_URL/nothing/here"
+  assert_output $'404 page not found\n\n404'
+  run -0 api "$APISERVER_URL/api/v1/widgets"
+  assert_output '{"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure","message":"the server could not find the requested resource","reason":"NotFound","details":{},"code":404}'
+}
+
+@test "aggregated discovery is served to clients that ask for it" {
+  run -0 api -D "$BATS_TEST_TMPDIR/headers" -H 'Accept: application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList,application/json' "$APISERVER_URL/apis"
+  assert_equal "$(jq -r .kind <<<"$output")" APIGroupDiscoveryList
+  grep -qi '^content-type: application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList' "$BATS_TEST_TMPDIR/headers"
+}
+
+# ---- resources ------------------------------------------------------------------------------------
+
+@test "a configmap goes through create, conflict, patch and delete with the real status texts" {
+  local url="$APISERVER_URL/api/v1/namespaces/default/configmaps"
+  run -0 api -w ' %{http_code}' -H 'Content-Type: application/json' -d '{"metadata":{"name":"crud"},"data":{"a":"1"}}' "$url"
+  assert_output --regexp ' 201$'
+  local created=${output% 201}
+  assert_equal "$(jq -r '.metadata | [.uid != null, .resourceVersion != null, .creationTimestamp != null] | all' <<<"$created")" true
+  run -0 api -H 'Content-Type: application/json' -d '{"metadata":{"name":"crud"}}' "$url"
+  assert_equal "$(jq -r '.reason + ": " + .message' <<<"$output")" 'AlreadyExists: configmaps "crud" already exists'
+  run -0 api -X PATCH -H 'Content-Type: application/merge-patch+json' -d '{"data":{"a":"2"}}' "$url/crud"
+  assert_equal "$(jq -r .data.a <<<"$output")" 2
+  run -0 api -X PUT -H 'Content-Type: application/json' -d "$created" "$url/crud"
+  assert_equal "$(jq -r '(.code|tostring) + " " + .message' <<<"$output")" '409 Operation cannot be fulfilled on configmaps "crud": the object has been modified; please apply your changes to the latest version and try again'
+  run -0 api -X DELETE "$url/crud"
+  assert_equal "$(jq -c '[.status, .details.name, .details.kind]' <<<"$output")" '["Success","crud","configmaps"]'
+  run -0 api "$url/crud"
+  assert_equal "$(jq -r '(.code|tostring) + " " + .message' <<<"$output")" '404 configmaps "crud" not found'
+}
+
+@test "creating an object without a name is invalid with a field cause" {
+  run -0 api -H 'Content-Type: application/json' -d '{"data":{}}' "$APISERVER_URL/apis/apps/v1/namespaces/default/daemonsets"
+  assert_equal "$(jq -r '(.code|tostring) + " " + .message' <<<"$output")" '422 DaemonSet.apps "" is invalid: metadata.name: Required value: name or generateName is required'
+  assert_equal "$(jq -r '.details.causes[0].field' <<<"$output")" metadata.name
+}
+
+@test "a spec change bumps a daemonset's generation and a status change does not" {
+  local url="$APISERVER_URL/apis/apps/v1/namespaces/test/daemonsets/gateway"
+  run -0 api "$url"
+  local generation
+  generation=$(jq .metadata.generation <<<"$output")
+  run -0 api -X PATCH -H 'Content-Type: application/merge-patch+json' -d '{"status":{"numberMisscheduled":1}}' "$url/status"
+  assert_equal "$(jq .metadata.generation <<<"$output")" "$generation"
+  run -0 api -X PATCH -H 'Content-Type: application/merge-patch+json' -d '{"spec":{"revisionHistoryLimit":5}}' "$url"
+  assert_equal "$(jq .metadata.generation <<<"$output")" "$((generation + 1))"
+}
+
+@test "list filters by label and field selectors and rejects unsupported fields" {
+  run -0 api "$APISERVER_URL/api/v1/namespaces/test/pods?labelSelector=name%3Dgateway,pod-template-generation%20in%20(3)"
+  assert_equal "$(jq -r '[.items[].metadata.name] | join(",")' <<<"$output")" gateway-7xk2q,gateway-m4wzt
+  run -0 api "$APISERVER_URL/api/v1/pods?fieldSelector=spec.nodeName%3Dnode-3"
+  assert_equal "$(jq -r '[.items[].metadata.name] | join(",")' <<<"$output")" gateway-m4wzt
+  run -0 api "$APISERVER_URL/api/v1/pods?fieldSelector=spec.foo%3D1"
+  assert_equal "$(jq -r '(.code|tostring) + " " + .message' <<<"$output")" '400 field label not supported: spec.foo'
+}
+
+@test "list pages with limit and continue and reports the remaining count" {
+  run -0 api "$APISERVER_URL/api/v1/namespaces/test/pods?limit=2"
+  assert_equal "$(jq -r '[.items[].metadata.name] | join(",")' <<<"$output")" gateway-7xk2q,gateway-m4wzt
+  assert_equal "$(jq -r '.metadata.remainingItemCount' <<<"$output")" 1
+  local token
+  token=$(jq -r .metadata.continue <<<"$output")
+  run -0 api "$APISERVER_URL/api/v1/namespaces/test/pods?limit=2&continue=$token"
+  assert_equal "$(jq -r '[.items[].metadata.name] | join(",")' <<<"$output")" kube-in-pod-sandbox
+  assert_equal "$(jq -r '.metadata.continue // "none"' <<<"$output")" none
+}
+
+@test "a list asks for a future resourceVersion in vain with 504 and for an expired one with 410" {
+  run -0 api "$APISERVER_URL/api/v1/namespaces?resourceVersion=99999999"
+  assert_equal "$(jq -r '(.code|tostring) + " " + .reason' <<<"$output")" '504 Timeout'
+  run -0 api "$APISERVER_URL/api/v1/namespaces?resourceVersion=1&resourceVersionMatch=Exact"
+  assert_equal "$(jq -r '(.code|tostring) + " " + .reason' <<<"$output")" '410 Expired'
+}
+
+@test "a watch from a list's resourceVersion sees a change, bookmarks, and 410 for an expired start" {
+  local url="$APISERVER_URL/api/v1/namespaces/test/configmaps"
+  run -0 api "$url"
+  local rv
+  rv=$(jq -r .metadata.resourceVersion <<<"$output")
+  api --max-time 2 "$url?watch=1&resourceVersion=$rv&allowWatchBookmarks=true" >"$BATS_TEST_TMPDIR/events" 3>&- &
+  local watcher=$!
+  sleep 0.5
+  api -o /dev/null -H 'Content-Type: application/json' -d '{"metadata":{"name":"watched"}}' "$url"
+  wait "$watcher" || true
+  run -0 jq -r '.type + " " + (.object.metadata.name // "")' "$BATS_TEST_TMPDIR/events"
+  assert_equal "$(grep -v BOOKMARK <<<"$output")" 'ADDED watched'
+  assert_line 'BOOKMARK '
+  run -0 api --max-time 2 "$url?watch=1&resourceVersion=1"
+  assert_equal "$(jq -r '.type + " " + (.object.code|tostring) + " " + .object.reason' <<<"$output")" 'ERROR 410 Expired'
+}
+
+@test "a table request gets the pod printer's columns and partial object metadata" {
+  run -0 api -H 'Accept: application/json;as=Table;v=v1;g=meta.k8s.io,application/json' "$APISERVER_URL/api/v1/namespaces/test/pods"
+  assert_equal "$(jq -r '[.columnDefinitions[].name] | join(",")' <<<"$output")" 'Name,Ready,Status,Restarts,Age,IP,Node,Nominated Node,Readiness Gates'
+  assert_equal "$(jq -r '.rows[1].cells[0:3] | join(" ")' <<<"$output")" 'gateway-m4wzt 0/1 CrashLoopBackOff'
+  assert_equal "$(jq -r '.rows[0].object.kind' <<<"$output")" PartialObjectMetadata
+}
+
+@test "a large body is gzipped only for clients that accept gzip" {
+  local big
+  big=$(head -c 150000 /dev/zero | tr '\0' x)
+  printf '{"metadata":{"name":"big"},"data":{"blob":"%s"}}' "$big" >"$BATS_TEST_TMPDIR/big.json"
+  api -o /dev/null -H 'Content-Type: application/json' --data-binary @"$BATS_TEST_TMPDIR/big.json" "$APISERVER_URL/api/v1/namespaces/default/configmaps"
+  run -0 api --compressed -D "$BATS_TEST_TMPDIR/headers" -o "$BATS_TEST_TMPDIR/body" "$APISERVER_URL/api/v1/namespaces/default/configmaps/big"
+  grep -qi '^content-encoding: gzip' "$BATS_TEST_TMPDIR/headers"
+  assert_equal "$(jq -r '.data.blob | length' "$BATS_TEST_TMPDIR/body")" 150000
+  run -0 api -D "$BATS_TEST_TMPDIR/plain-headers" -o /dev/null "$APISERVER_URL/api/v1/namespaces/default/configmaps/big"
+  run ! grep -qi '^content-encoding:' "$BATS_TEST_TMPDIR/plain-headers"
+}
+
+@test "deleting a namespace removes what it held" {
+  api -o /dev/null -H 'Content-Type: application/json' -d '{"metadata":{"name":"scratch"}}' "$APISERVER_URL/api/v1/namespaces"
+  run -0 api "$APISERVER_URL/api/v1/namespaces/scratch/serviceaccounts/default"
+  assert_equal "$(jq -r .metadata.name <<<"$output")" default
+  api -o /dev/null -X DELETE "$APISERVER_URL/api/v1/namespaces/scratch"
+  run -0 api "$APISERVER_URL/api/v1/namespaces/scratch/configmaps/kube-root-ca.crt"
+  assert_equal "$(jq -r .code <<<"$output")" 404
+}
+
+# ---- identities -----------------------------------------------------------------------------------
+
+@test "tokenreview accepts the volume's token and names the pod it is bound to" {
+  local token
+  token=$(cat "$SA_VOLUME/token")
+  run -0 api -H 'Content-Type: application/json' -d "{\"apiVersion\":\"authentication.k8s.io/v1\",\"kind\":\"TokenReview\",\"spec\":{\"token\":\"$token\"}}" \
+    "$APISERVER_URL/apis/authentication.k8s.io/v1/tokenreviews"
+  assert_equal "$(jq -r '[.status.authenticated, .status.user.username, .status.user.extra["authentication.kubernetes.io/pod-name"][0]] | map(tostring) | join(" ")' <<<"$output")" \
+    'true system:serviceaccount:test:default kube-in-pod-sandbox'
+}
+
+@test "a token request below ten minutes is invalid as on a real server" {
+  run -0 api -H 'Content-Type: application/json' -d '{"spec":{"expirationSeconds":60}}' "$APISERVER_URL/api/v1/namespaces/test/serviceaccounts/default/token"
+  assert_equal "$(jq -r '(.code|tostring) + " " + .message' <<<"$output")" '422 TokenRequest.authentication.k8s.io "default" is invalid: spec.expirationSeconds: Required value: may not specify a duration less than 10 minutes'
+}
+
+@test "a client certificate signed by the cluster CA authenticates as its common name" {
+  local pki
+  pki=$(dirname "$APISERVER_CA")
+  run -0 curl -sS --cacert "$APISERVER_CA" --cert "$pki/admin.crt" --key "$pki/admin.key" -H 'Content-Type: application/json' \
+    -d '{"apiVersion":"authentication.k8s.io/v1","kind":"SelfSubjectReview"}' "$APISERVER_URL/apis/authentication.k8s.io/v1/selfsubjectreviews"
+  assert_equal "$(jq -c .status.userInfo <<<"$output")" '{"username":"kube-in-pod:admin","groups":["system:masters","system:authenticated"]}'
+}
+
+# ---- fault injection (test-only) ------------------------------------------------------------------
+
+@test "an injected 429 carries Retry-After once, then the path answers normally" {
+  printf -- '- {path: "^/version$", status: 429, retryAfter: 2, times: 1}\n' >"$FAULTS_FILE"
+  run -0 api -D "$BATS_TEST_TMPDIR/headers" "$APISERVER_URL/version"
+  assert_equal "$(jq -r '(.code|tostring) + " " + .message + " " + (.details.retryAfterSeconds|tostring)' <<<"$output")" '429 Too many requests, please try again later. 2'
+  grep -qi '^retry-after: 2' "$BATS_TEST_TMPDIR/headers"
+  run -0 api "$APISERVER_URL/version"
+  assert_equal "$(jq -r .major <<<"$output")" 1
+}
+
+@test "injected 500 and 503 answer with Status bodies" {
+  printf -- '- {path: "^/version$", status: 500}\n- {path: "^/api$", status: 503}\n' >"$FAULTS_FILE"
+  run -0 api "$APISERVER_URL/version"
+  assert_equal "$(jq -r '(.code|tostring) + " " + .reason' <<<"$output")" '500 InternalError'
+  run -0 api "$APISERVER_URL/api"
+  assert_equal "$(jq -r '(.code|tostring) + " " + .reason' <<<"$output")" '503 ServiceUnavailable'
+}
+
+@test "injected network faults drop, truncate, hang and delay as configured" {
+  printf -- '- {path: "^/drop$", drop: true}\n- {path: "^/cut$", truncate: true}\n- {path: "^/hang$", hang: true}\n- {path: "^/html$", html: true}\n- {path: "^/version$", delayMs: 600}\n' >"$FAULTS_FILE"
+  run -52 api "$APISERVER_URL/drop"
+  run -18 api "$APISERVER_URL/cut"
+  run -28 api --max-time 1 "$APISERVER_URL/hang"
+  run -0 api -w '\n%{http_code} %{content_type}' "$APISERVER_URL/html"
+  assert_line --index 0 '<html>'
+  assert_line '502 text/html'
+  run -0 api -o /dev/null -w '%{time_total}' "$APISERVER_URL/version"
+  assert [ "$(awk -v t="$output" 'BEGIN { print (t >= 0.6) }')" = 1 ]
+}
+
+@test "with no faults file every path behaves normally" {
+  run -0 api -o /dev/null -w '%{http_code}' "$APISERVER_URL/version"
+  assert_output 200
+}
+
+# ---- the service-account volume -------------------------------------------------------------------
+
+@test "the service-account volume has kubelet's layout and the token names the test namespace" {
+  run -0 readlink "$SA_VOLUME/token"
+  assert_output ..data/token
+  run -0 readlink "$SA_VOLUME/..data"
+  assert_output --regexp '^\.\.[0-9]{4}_[0-9]{2}_[0-9]{2}_[0-9]{2}_[0-9]{2}_[0-9]{2}\.[0-9]+$'
+  assert_equal "$(cat "$SA_VOLUME/namespace")" test
+}

@@ -27,7 +27,11 @@ make_hermetic() {
   HOME="$(_common_tmpdir)/home"
   mkdir -p "$HOME"
   unset KUBECONFIG HTTPS_PROXY HTTP_PROXY NO_PROXY ALL_PROXY https_proxy http_proxy no_proxy all_proxy
-  # With a fresh HOME npm no longer reads ~/.npmrc; keep its update notice out of scripts' stderr.
+  # `npm test` exports its whole config as npm_* variables, which every `npx` (the scripts'
+  # shebang) would then warn about; with a fresh HOME npm no longer reads ~/.npmrc either, so
+  # keep its update notice out of the scripts' stderr too.
+  local var
+  for var in "${!npm_@}"; do unset "$var"; done
   export npm_config_update_notifier=false
   export KUBE_IN_POD_PKI_DIR=${KUBE_IN_POD_PKI_DIR:-$BATS_FILE_TMPDIR/pki}
 }

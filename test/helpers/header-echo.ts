@@ -1,0 +1,20 @@
+// A stand-in upstream for test/proxy.bats: answers every request with what it received (method,
+// target, headers as sent), so a test can see exactly which headers proxy.ts passes on. Prints
+// "Starting to serve on 127.0.0.1:PORT" like the proxies, so the same helper waits for it.
+// Usage: node --import tsx test/helpers/header-echo.ts        (stops on SIGTERM)
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+const server = createServer((req, res) => {
+  const headers: Record<string, string[]> = {};
+  for (let i = 0; i + 1 < req.rawHeaders.length; i += 2) {
+    const name = (req.rawHeaders[i] as string).toLowerCase();
+    (headers[name] ??= []).push(req.rawHeaders[i + 1] as string);
+  }
+  res.writeHead(200, { 'Content-Type': 'application/json' });
+  res.end(`${JSON.stringify({ method: req.method, url: req.url, headers })}\n`);
+});
+server.listen(0, '127.0.0.1', () => {
+  process.stdout.write(`Starting to serve on 127.0.0.1:${(server.address() as AddressInfo).port}\n`);
+});
+process.once('SIGTERM', () => server.close(() => process.exit(0)));

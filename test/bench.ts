@@ -4,7 +4,7 @@
 //   1. one in-pod read of the seed-002 DaemonSet, per tool, as a whole process (start, TLS,
 //      request, exit): curl, kubectl, the Python client, get-daemonset.ts through npx tsx, and
 //      the bundled dist/get-daemonset.mjs through plain node;
-//   2. the ambassador: time until `kubectl proxy` and `scripts/proxy.ts` answer, then sequential
+//   2. the ambassador: time until `kubectl proxy` and the bundled proxy (dist/proxy.mjs) answer, then sequential
 //      GETs of /apis/batch/v1 through each (latency percentiles, requests per second).
 // Numbers depend on the machine; what matters is the ratio between rows of the same run.
 //
@@ -13,7 +13,6 @@
 //   --requests N   requests per proxy in part 2 (default 300)
 // Exit codes: 0 done; 1 a tool failed or gave a wrong answer (the benchmark is void then); 2 usage.
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -105,16 +104,13 @@ async function timeRequests(port: number, count: number): Promise<{ latencies: n
 }
 
 async function benchmarkProxies(requests: number): Promise<void> {
-  const proxyScript = path.join(REPO_ROOT, 'scripts/proxy.ts');
-  if (!existsSync(proxyScript)) {
-    console.log('\n## 2. Ambassador: skipped, scripts/proxy.ts is not there');
-    return;
-  }
+  // The bundle, run with node as deploy/sidecar-pod.yaml runs it (npx would not pass on SIGTERM).
+  const proxyBundle = path.join(REPO_ROOT, 'dist/proxy.mjs');
   const token = spawnSync('cat', [`${SA_DIR}/token`], { encoding: 'utf8' }).stdout;
   const server = `https://${process.env.KUBERNETES_SERVICE_HOST}:${process.env.KUBERNETES_SERVICE_PORT}`;
   const proxies = [
     { name: 'kubectl proxy (seed 003 sidecar)', port: KUBECTL_PROXY_PORT, command: ['kubectl', 'proxy', `--server=${server}`, `--certificate-authority=${SA_DIR}/ca.crt`, `--token=${token}`, '--accept-paths=^.*', `--port=${KUBECTL_PROXY_PORT}`] },
-    { name: 'scripts/proxy.ts (npx tsx)', port: SCRIPT_PROXY_PORT, command: [proxyScript, `--port=${SCRIPT_PROXY_PORT}`, '--quiet'] },
+    { name: 'dist/proxy.mjs (node)', port: SCRIPT_PROXY_PORT, command: ['node', proxyBundle, `--port=${SCRIPT_PROXY_PORT}`, '--quiet'] },
   ];
   console.log(`\n## 2. Ambassador: start-up, then ${requests} sequential GET /apis/batch/v1 over one keep-alive connection\n`);
   console.log('| proxy | ready after | min | median | p90 | requests/s |');

@@ -1,7 +1,7 @@
 // Exit codes and the one error class every script throws.
 //
 // Every failure a script can report ends up as an ExitError: a one-line message
-// (the failing step and the fix) plus the exit code from NOTES-contracts.md.
+// (the failing step and the fix) plus the exit code from the README's "Exit codes" table.
 // cli.ts is the only place that turns it into stderr text and process.exit().
 
 /** Exit codes, the same in every script (README "Exit codes"). */

@@ -2,53 +2,82 @@
 /**
  * get-daemonset — read one DaemonSet the way the in-pod curl article does:
  * GET /apis/apps/v1/namespaces/NS/daemonsets/NAME?resourceVersion=0
- * (resourceVersion=0 lets the API server answer from its watch cache instead of etcd).
+ * (resourceVersion=0 lets the API server answer from its watch cache instead of etcd),
+ * and with --watch keep printing it as it changes, the way kubectl get -w does.
  *
- * Usage: get-daemonset.ts NAME [-n NS] [-o json|yaml|status] [flags]
+ * Usage: get-daemonset.ts NAME [-n NS] [-o json|yaml|status] [-w [--watch-count N] [--timeout D] [--watch-timeout S]] [flags]
  *   -o json    the body exactly as the server sent it (default)
  *   -o yaml    the same object as YAML (keys sorted, as kubectl -o yaml prints them)
  *   -o status  desired/current/ready/up-to-date/available/unavailable counts
+ *   -w         after the first print, watch: one more object (json, yaml after "---") or table row
+ *              (status, header printed once) per change, until interrupted, N changes or --timeout.
+ *              The watch is GET …/daemonsets?fieldSelector=metadata.name%3DNAME&watch=1&resourceVersion=RV
+ *              &timeoutSeconds=S; when the server ends it after S seconds the script reconnects from the
+ *              last resourceVersion (and lists again on 410 Gone). Each reconnect re-reads the token file
+ *              when it is older than a minute and after a 401, so kubelet's rotation never ends a long run.
  *
  * Reads: the connection flags; $KUBECONFIG or ~/.kube/config; in a pod,
  * $KUBERNETES_SERVICE_HOST/PORT and /var/run/secrets/kubernetes.io/serviceaccount/
  * {token,ca.crt,namespace} (the namespace file is the default for -n).
  *
- * Exit codes: 0 ok, 1 bug, 2 usage, 3 no configuration, 4 connection failed,
- * 5 TLS verification failed, 6 HTTP 401, 7 HTTP 403, 8 HTTP 404 (no such DaemonSet),
- * 9 other HTTP error. On an HTTP error the Status document is printed on stdout.
+ * Exit codes: 0 ok (also when --watch-count or --timeout ends a watch), 1 bug, 2 usage,
+ * 3 no configuration, 4 connection failed, 5 TLS verification failed, 6 HTTP 401, 7 HTTP 403,
+ * 8 HTTP 404 (no such DaemonSet), 9 other HTTP error. On an HTTP error the Status document is printed on stdout.
  *
  * Equivalent curl (in a pod):
  *   SERVICEACCOUNT=/var/run/secrets/kubernetes.io/serviceaccount
  *   NAMESPACE=$(cat $SERVICEACCOUNT/namespace)
  *   curl --cacert $SERVICEACCOUNT/ca.crt -H "Authorization: Bearer $(cat $SERVICEACCOUNT/token)" \
  *     "https://$KUBERNETES_SERVICE_HOST:$KUBERNETES_SERVICE_PORT/apis/apps/v1/namespaces/$NAMESPACE/daemonsets/NAME?resourceVersion=0"
+ *   # --watch: then, with RV the .metadata.resourceVersion of that answer (curl -N prints events as they come)
+ *   curl -N --cacert … -H "Authorization: Bearer $(cat $SERVICEACCOUNT/token)" \
+ *     "https://…/apis/apps/v1/namespaces/$NAMESPACE/daemonsets?fieldSelector=metadata.name%3DNAME&watch=1&resourceVersion=$RV&timeoutSeconds=300"
  */
 
 import { stringify as toYaml } from 'yaml';
 import { runScript, writeStdout, type Cli } from './lib/cli.ts';
+import { renderCurl } from './lib/curl.ts';
 import { EXIT, ExitError, usageError } from './lib/errors.ts';
-import type { ApiRequest } from './lib/http.ts';
+import { parseGoDuration, type ApiRequest } from './lib/http.ts';
+import { columnWidths, formatColumns, prettyJson } from './lib/output.ts';
+import { DEFAULT_WATCH_TIMEOUT_SECONDS, watchObject, watchRequest, type KubeObject } from './lib/watch.ts';
 
 const OUTPUT_FORMATS = ['json', 'yaml', 'status'] as const;
 type OutputFormat = (typeof OUTPUT_FORMATS)[number];
 /** Object names are DNS subdomains (RFC 1123), which also keeps the URL path safe. */
 const NAME_PATTERN = /^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/;
-const COLUMN_GAP = '   ';
+const STATUS_HEADER = ['NAME', 'DESIRED', 'CURRENT', 'READY', 'UP-TO-DATE', 'AVAILABLE', 'UNAVAILABLE'] as const;
+const YAML_OPTIONS = { sortMapEntries: true, indentSeq: false, lineWidth: 0 } as const;
 
-const USAGE = `Usage: get-daemonset.ts NAME [-n NS] [-o json|yaml|status] [flags]
+const USAGE = `Usage: get-daemonset.ts NAME [-n NS] [-o json|yaml|status] [-w] [flags]
 
 GET /apis/apps/v1/namespaces/NS/daemonsets/NAME?resourceVersion=0 and print it.
 
-  NAME                DaemonSet name
-  -o, --output FMT    json (default: the body exactly as sent), yaml (as kubectl -o yaml),
-                      or status (the rollout counts as a table)
+  NAME                    DaemonSet name
+  -o, --output FMT        json (default: the body exactly as sent), yaml (as kubectl -o yaml),
+                          or status (the rollout counts as a table)
+  -w, --watch             then print it again on every change (json: one object per change;
+                          yaml: "---" between objects; status: one row per change), until interrupted
+      --watch-count N     with --watch: stop after N changes
+      --timeout D         with --watch: stop watching after D (30, 30s, 5m); exit 0
+      --watch-timeout S   with --watch: the server ends each watch request after S seconds
+                          (timeoutSeconds, default ${DEFAULT_WATCH_TIMEOUT_SECONDS}); the script reconnects from the last
+                          resourceVersion, re-reading the token when it is old or after a 401
 
 Examples:
   get-daemonset.ts gateway -n test
   get-daemonset.ts gateway -n test -o status
+  get-daemonset.ts gateway -n test -o status --watch
+  get-daemonset.ts gateway -n test --watch --watch-count 1 -o yaml     # wait for the next change
   get-daemonset.ts gateway -n test --print-curl`;
 
-const OPTIONS = { output: { type: 'string', short: 'o' } } as const;
+const OPTIONS = {
+  output: { type: 'string', short: 'o' },
+  watch: { type: 'boolean', short: 'w' },
+  'watch-count': { type: 'string' },
+  timeout: { type: 'string' },
+  'watch-timeout': { type: 'string' },
+} as const;
 
 interface DaemonSetStatus {
   desiredNumberScheduled?: number;
@@ -59,9 +88,17 @@ interface DaemonSetStatus {
   numberUnavailable?: number;
 }
 
-interface DaemonSet {
-  metadata?: { name?: string; namespace?: string };
+interface DaemonSet extends KubeObject {
   status?: DaemonSetStatus;
+}
+
+interface WatchSettings {
+  /** Stop after this many changes; undefined = no limit. */
+  count?: number;
+  /** Stop watching after this long; 0 = never. */
+  timeoutMs: number;
+  /** timeoutSeconds of each watch request. */
+  streamSeconds: number;
 }
 
 function outputFormat(value: string | undefined): OutputFormat {
@@ -72,10 +109,46 @@ function outputFormat(value: string | undefined): OutputFormat {
   return format as OutputFormat;
 }
 
+function positiveInteger(flag: string, value: string): number {
+  if (!/^[1-9]\d*$/.test(value)) throw usageError(`${flag} must be a positive integer (got ${value})`);
+  return Number(value);
+}
+
+/** Seconds ("30") or a Go duration ("30s", "5m", "1m30s"), as kubectl's duration flags; milliseconds. */
+function duration(flag: string, value: string): number {
+  const ms = /^\d+$/.test(value.trim()) ? Number(value.trim()) * 1000 : parseGoDuration(value);
+  if (ms === undefined) throw usageError(`${flag} must be seconds or a duration such as 30s or 5m (got ${value})`);
+  return ms;
+}
+
+/** --watch and its flags; undefined without --watch (then the others are usage errors). */
+function watchSettings(options: Cli<typeof OPTIONS>['options']): WatchSettings | undefined {
+  if (options.watch !== true) {
+    const stray = (['watch-count', 'timeout', 'watch-timeout'] as const).find((flag) => options[flag] !== undefined);
+    if (stray !== undefined) throw usageError(`--${stray} only applies with --watch`);
+    return undefined;
+  }
+  const count = options['watch-count'];
+  const timeout = options.timeout;
+  const stream = options['watch-timeout'];
+  return {
+    count: count === undefined ? undefined : positiveInteger('--watch-count', count),
+    timeoutMs: timeout === undefined ? 0 : duration('--timeout', timeout),
+    streamSeconds: stream === undefined ? DEFAULT_WATCH_TIMEOUT_SECONDS : positiveInteger('--watch-timeout', stream),
+  };
+}
+
+function checkName(what: string, value: string): void {
+  if (!NAME_PATTERN.test(value)) throw usageError(`${what} must be a lower-case DNS name (got ${value})`);
+}
+
+/** /apis/apps/v1/namespaces/NS/daemonsets: where the watch looks. */
+function collectionPath(namespace: string): string {
+  return `/apis/apps/v1/namespaces/${namespace}/daemonsets`;
+}
+
 function daemonSetRequest(namespace: string, name: string): ApiRequest {
-  if (!NAME_PATTERN.test(name)) throw usageError(`NAME must be a lower-case DNS name (got ${name})`);
-  if (!NAME_PATTERN.test(namespace)) throw usageError(`the namespace must be a lower-case DNS name (got ${namespace})`);
-  return { method: 'GET', path: `/apis/apps/v1/namespaces/${namespace}/daemonsets/${name}?resourceVersion=0` };
+  return { method: 'GET', path: `${collectionPath(namespace)}/${name}?resourceVersion=0` };
 }
 
 function parseDaemonSet(body: Buffer): DaemonSet {
@@ -86,46 +159,98 @@ function parseDaemonSet(body: Buffer): DaemonSet {
   }
 }
 
-/** Rows of cells as left-aligned columns separated by three spaces (kubectl's table look). */
-function formatColumns(rows: readonly (readonly string[])[]): string {
-  const widths: number[] = [];
-  for (const row of rows) row.forEach((cell, i) => (widths[i] = Math.max(widths[i] ?? 0, cell.length)));
-  return rows
-    .map((row) => row.map((cell, i) => (i === row.length - 1 ? cell : cell.padEnd(widths[i] ?? 0))).join(COLUMN_GAP))
-    .join('\n')
-    .concat('\n');
-}
-
-function statusTable(daemonSet: DaemonSet): string {
+function statusRow(daemonSet: DaemonSet): string[] {
   const status = daemonSet.status ?? {};
   const count = (value: number | undefined) => String(value ?? 0);
-  return formatColumns([
-    ['NAME', 'DESIRED', 'CURRENT', 'READY', 'UP-TO-DATE', 'AVAILABLE', 'UNAVAILABLE'],
-    [
-      daemonSet.metadata?.name ?? '',
-      count(status.desiredNumberScheduled),
-      count(status.currentNumberScheduled),
-      count(status.numberReady),
-      count(status.updatedNumberScheduled),
-      count(status.numberAvailable),
-      count(status.numberUnavailable),
-    ],
-  ]);
+  return [
+    daemonSet.metadata?.name ?? '',
+    count(status.desiredNumberScheduled),
+    count(status.currentNumberScheduled),
+    count(status.numberReady),
+    count(status.updatedNumberScheduled),
+    count(status.numberAvailable),
+    count(status.numberUnavailable),
+  ];
+}
+
+/** Prints the first version and every change after it in the chosen format (kubectl get [-w] semantics). */
+class DaemonSetPrinter {
+  private printed = 0;
+  private widths: number[] = [];
+
+  constructor(
+    private readonly format: OutputFormat,
+    private readonly watching: boolean,
+  ) {}
+
+  /** The GET's answer: for json, the body exactly as the server sent it. */
+  async printBody(body: Buffer): Promise<void> {
+    if (this.format !== 'json') return this.printObject(parseDaemonSet(body));
+    this.printed++;
+    await writeStdout(body);
+    // The pretty body has no trailing newline; a watch's next object must start on a line of its own.
+    if (this.watching && !body.toString('utf8').endsWith('\n')) await writeStdout('\n');
+  }
+
+  /** A version that came as an object (a watch event), or the first one for yaml and status. */
+  async printObject(daemonSet: DaemonSet): Promise<void> {
+    const first = this.printed === 0;
+    this.printed++;
+    if (this.format === 'json') return writeStdout(`${prettyJson(daemonSet)}\n`);
+    if (this.format === 'yaml') return writeStdout(`${first ? '' : '---\n'}${toYaml(daemonSet, YAML_OPTIONS)}`);
+    const row = statusRow(daemonSet);
+    if (!first) return writeStdout(formatColumns([row], this.widths));
+    const rows = [[...STATUS_HEADER], row];
+    this.widths = columnWidths(rows);
+    return writeStdout(formatColumns(rows, this.widths));
+  }
+}
+
+/** --print-curl: the GET on stdout; with --watch, the watch request as a note. */
+function watchCurlNote(cli: Cli<typeof OPTIONS>, namespace: string, name: string, watch: WatchSettings): string {
+  const request = watchRequest(collectionPath(namespace), name, 'RV', watch.streamSeconds);
+  const command = renderCurl(cli.config(), request).command.replace(/^curl /, 'curl -N ');
+  return `--watch then streams changes with: ${command} (RV: .metadata.resourceVersion of the first answer; reconnect when it ends)`;
 }
 
 async function main(cli: Cli<typeof OPTIONS>): Promise<void> {
   const format = outputFormat(cli.options.output);
+  const watch = watchSettings(cli.options);
   const name = cli.positionals[0] ?? '';
-  const request = daemonSetRequest(cli.config().namespace, name);
+  checkName('NAME', name);
+  const namespace = cli.config().namespace;
+  checkName('the namespace', namespace);
+  const request = daemonSetRequest(namespace, name);
   if (cli.printCurlOnly) {
     const extra = format === 'json' ? [] : [`curl prints the JSON; -o ${format} is computed from it`];
+    if (watch !== undefined) extra.push(watchCurlNote(cli, namespace, name, watch));
     return cli.printCurl(request, ...extra);
   }
-  const response = await (await cli.client()).send(request);
-  if (format === 'json') return writeStdout(response.body);
-  const daemonSet = parseDaemonSet(response.body);
-  if (format === 'yaml') return writeStdout(toYaml(daemonSet, { sortMapEntries: true, indentSeq: false, lineWidth: 0 }));
-  return writeStdout(statusTable(daemonSet));
+  const client = await cli.client();
+  const response = await client.send(request);
+  const printer = new DaemonSetPrinter(format, watch !== undefined);
+  await printer.printBody(response.body);
+  if (watch === undefined) return;
+
+  const deadline = new AbortController();
+  const timer = watch.timeoutMs > 0 ? setTimeout(() => deadline.abort(), watch.timeoutMs) : undefined;
+  let changes = 0;
+  try {
+    const changesOf = watchObject(client, {
+      collectionPath: collectionPath(namespace),
+      name,
+      initial: parseDaemonSet(response.body),
+      timeoutSeconds: watch.streamSeconds,
+      signal: deadline.signal,
+      log: cli.log,
+    });
+    for await (const change of changesOf) {
+      await printer.printObject(change.object as DaemonSet);
+      if (watch.count !== undefined && ++changes >= watch.count) break;
+    }
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 await runScript(

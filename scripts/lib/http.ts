@@ -5,6 +5,8 @@
 
 import { STATUS_CODES } from 'node:http';
 import { performance } from 'node:perf_hooks';
+import type { Readable } from 'node:stream';
+import { StringDecoder } from 'node:string_decoder';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Agent, ProxyAgent, request, type Dispatcher } from 'undici';
 import type { ResolvedConfig } from './config.ts';
@@ -128,6 +130,8 @@ export interface FailureContext {
   connectTimeoutMs: number;
   headersTimeoutMs: number;
   requestTimeoutMs: number;
+  /** The body idle timeout in force, when not BODY_TIMEOUT_MS (a stream's own, see ApiClient.stream). */
+  bodyTimeoutMs?: number;
 }
 
 /** err.code of the error, or of its cause / first aggregated error (happy-eyeballs connects). */
@@ -246,7 +250,7 @@ export function classifyNetworkError(err: unknown, context: FailureContext): Exi
     case 'UND_ERR_HEADERS_TIMEOUT':
       return connection(`${origin} accepted the connection but sent no response within ${formatDuration(context.headersTimeoutMs)}`);
     case 'UND_ERR_BODY_TIMEOUT':
-      return connection(`${origin} stopped sending the response body for ${formatDuration(BODY_TIMEOUT_MS)}`);
+      return connection(`${origin} stopped sending the response body for ${formatDuration(context.bodyTimeoutMs ?? BODY_TIMEOUT_MS)}`);
     case 'TimeoutError':
       return connection(`request to ${origin} timed out after ${formatDuration(context.requestTimeoutMs)} (--request-timeout)`);
     case 'UND_ERR_ABORTED':
@@ -426,6 +430,116 @@ export function logServerConnection(log: Log, config: ResolvedConfig, credential
 // ---------------------------------------------------------------------------
 // The client
 
+export interface ApiStreamOptions {
+  /** Statuses >= 400 to hand back (their body read whole) instead of throwing, e.g. 410 Gone for a watch. */
+  acceptStatuses?: readonly number[];
+  /** Longest silence allowed between two chunks of the body (default BODY_TIMEOUT_MS). */
+  idleTimeoutMs?: number;
+  /** Abort the opening or the stream (an overall deadline); lines() then just ends. */
+  signal?: AbortSignal;
+}
+
+/** An open streaming response. */
+export interface ApiStream {
+  readonly status: number;
+  readonly headers: ApiResponse['headers'];
+  /**
+   * The body's non-empty lines (without the newline) as they arrive; ends when the server ends the
+   * response, close() is called or the signal aborts. A failure while reading is an ExitError
+   * (classified as send() classifies it: a reset or a silent server is exit 4).
+   * For a status passed through acceptStatuses, the lines of the body already read.
+   */
+  lines(): AsyncGenerator<string, void, undefined>;
+  /** Stop reading and drop the connection. */
+  close(): void;
+}
+
+/** What one attempt produced: the response (body read unless streaming) and, when streaming, the unread body. */
+interface Attempt {
+  response: ApiResponse;
+  body?: Readable;
+  /** performance.now() when the request was sent. */
+  opened: number;
+}
+
+/** --request-timeout for opening a stream, combined with the caller's own signal. */
+class OpeningDeadline {
+  readonly signal: AbortSignal;
+  private readonly timer: NodeJS.Timeout | undefined;
+
+  constructor(timeoutMs: number, callerSignal: AbortSignal | undefined) {
+    const controller = new AbortController();
+    // name TimeoutError: errorCode() and classifyNetworkError() read it as --request-timeout, as with AbortSignal.timeout.
+    this.timer = timeoutMs > 0 ? setTimeout(() => controller.abort(new DOMException('request timed out', 'TimeoutError')), timeoutMs) : undefined;
+    this.signal = callerSignal === undefined ? controller.signal : AbortSignal.any([controller.signal, callerSignal]);
+  }
+
+  clear(): void {
+    clearTimeout(this.timer);
+  }
+}
+
+/** What a ResponseStream needs to explain a failure and trace the end of the stream. */
+interface StreamContext {
+  failure: FailureContext;
+  log: Log;
+  signal?: AbortSignal;
+  /** performance.now() when the request was sent. */
+  opened: number;
+}
+
+/** Lines of a body, as they arrive (stream) or from bytes already read. */
+class ResponseStream implements ApiStream {
+  readonly status: number;
+  readonly headers: ApiResponse['headers'];
+  private readonly buffered: Buffer;
+  private readonly body: Readable | undefined;
+  private readonly context: StreamContext;
+  private closed = false;
+
+  constructor(response: ApiResponse, body: Readable | undefined, context: StreamContext) {
+    this.status = response.status;
+    this.headers = response.headers;
+    this.buffered = response.body;
+    this.body = body;
+    this.context = context;
+  }
+
+  async *lines(): AsyncGenerator<string, void, undefined> {
+    if (this.body === undefined) {
+      yield* splitLines(this.buffered.toString('utf8')).lines;
+      return;
+    }
+    const decoder = new StringDecoder('utf8');
+    let pending = '';
+    try {
+      for await (const chunk of this.body) {
+        const split = splitLines(pending + decoder.write(chunk as Buffer));
+        pending = split.rest;
+        yield* split.lines;
+      }
+    } catch (err) {
+      if (this.closed || this.context.signal?.aborted === true) return;
+      throw classifyNetworkError(err, this.context.failure) ?? err;
+    }
+    const last = (pending + decoder.end()).trim();
+    if (last !== '') yield last;
+    this.context.log.verbose(`* stream ended by the server after ${formatDuration(Math.round(performance.now() - this.context.opened))}`);
+  }
+
+  close(): void {
+    this.closed = true;
+    this.body?.destroy();
+  }
+}
+
+/** Complete non-empty lines of `text`, and the unterminated rest. */
+export function splitLines(text: string): { lines: string[]; rest: string } {
+  const parts = text.split('\n');
+  const rest = parts.pop() ?? '';
+  return { lines: parts.map((line) => line.replace(/\r$/, '')).filter((line) => line.trim() !== ''), rest };
+}
+
 export interface ApiClientOptions {
   /** Script name for the User-Agent: "kube-in-pod/0.1.0 (get-api)". */
   scriptName: string;
@@ -485,13 +599,34 @@ export class ApiClient {
   /** Send `request`; retries and the 401 token refresh happen here. Throws ExitError for failures and statuses >= 400. */
   async send(request: ApiRequest): Promise<ApiResponse> {
     const url = requestUrl(this.config.server, request.path);
+    return (await this.withRetries(request, url, () => this.attempt(request, url, undefined), [])).response;
+  }
+
+  /**
+   * Open a streaming response (a watch) and hand back its body as it arrives. Opening takes the same
+   * path as send(): the token (re-read when old, and once more after a 401), retries, and one
+   * classification of every failure. A 2xx answer is streamed; any other status is read whole and,
+   * unless listed in `acceptStatuses`, thrown as send() would throw it. --request-timeout bounds the
+   * opening only (a watch is meant to stay open); `idleTimeoutMs` bounds the silence between chunks.
+   * pretty=true is sent as everywhere: kube-apiserver applies it to a refusal's Status (printed as
+   * curl prints it) but never to watch events, which its stream serializer keeps one per line.
+   */
+  async stream(request: ApiRequest, options: ApiStreamOptions = {}): Promise<ApiStream> {
+    const url = requestUrl(this.config.server, request.path);
+    const { response, body, opened } = await this.withRetries(request, url, () => this.attempt(request, url, options), options.acceptStatuses ?? []);
+    const failure: FailureContext = { ...this.failure, url, bodyTimeoutMs: options.idleTimeoutMs ?? BODY_TIMEOUT_MS };
+    return new ResponseStream(response, body, { failure, log: this.log, signal: options.signal, opened });
+  }
+
+  /** The one retry loop: resets and 429/503 for GET/HEAD, one retry after a 401 with a changed credential. */
+  private async withRetries(request: ApiRequest, url: URL, attempt: () => Promise<Attempt>, acceptStatuses: readonly number[]): Promise<Attempt> {
     const idempotent = IDEMPOTENT_METHODS.has(request.method);
     let retries = 0;
     let refreshedAfter401 = false;
     for (;;) {
-      let response: ApiResponse;
+      let result: Attempt;
       try {
-        response = await this.sendOnce(request, url);
+        result = await attempt();
       } catch (err) {
         const code = errorCode(err);
         if (idempotent && code !== undefined && RESET_CODES.has(code) && retries < MAX_RETRIES) {
@@ -505,6 +640,7 @@ export class ApiClient {
         if (classified !== undefined) throw classified;
         throw err;
       }
+      const { response } = result;
       if (response.status === 401 && !refreshedAfter401) {
         refreshedAfter401 = true;
         if (await this.credentials.refreshAfterUnauthorized()) {
@@ -519,12 +655,15 @@ export class ApiClient {
         await sleep(delay);
         continue;
       }
-      if (response.status >= 400) throw statusError(request, url, response, this.credentials.description);
-      return response;
+      if (response.status >= 400 && !acceptStatuses.includes(response.status)) {
+        throw statusError(request, url, response, this.credentials.description);
+      }
+      return result;
     }
   }
 
-  private async sendOnce(apiRequest: ApiRequest, url: URL): Promise<ApiResponse> {
+  /** One request on the wire. `stream` set: a 2xx body is left unread for ResponseStream. */
+  private async attempt(apiRequest: ApiRequest, url: URL, stream: ApiStreamOptions | undefined): Promise<Attempt> {
     const sentUrl = withPretty(url);
     const headers: Record<string, string> = { 'user-agent': this.userAgent, accept: '*/*' };
     const authorization = await this.credentials.authorization();
@@ -536,23 +675,38 @@ export class ApiClient {
       for (const [name, value] of Object.entries(redactHeaders(headers))) this.log.verbose(`> ${name}: ${value}`);
     }
     const started = performance.now();
-    const response = await request(sentUrl, {
-      method: apiRequest.method,
-      headers,
-      body: apiRequest.body,
-      dispatcher: this.dispatcher,
-      signal: this.requestTimeoutMs > 0 ? AbortSignal.timeout(this.requestTimeoutMs) : undefined,
-    });
-    const body = Buffer.from(await response.body.arrayBuffer());
+    // A stream's --request-timeout must stop at the headers, so it is a timer we can clear, not AbortSignal.timeout.
+    const opening = stream === undefined ? undefined : new OpeningDeadline(this.requestTimeoutMs, stream.signal);
+    let response: Dispatcher.ResponseData;
+    let body: Buffer;
+    let unread: Readable | undefined;
+    try {
+      response = await request(sentUrl, {
+        method: apiRequest.method,
+        headers,
+        body: apiRequest.body,
+        dispatcher: this.dispatcher,
+        signal: opening !== undefined ? opening.signal : this.requestTimeoutMs > 0 ? AbortSignal.timeout(this.requestTimeoutMs) : undefined,
+        ...(stream !== undefined && { bodyTimeout: stream.idleTimeoutMs ?? BODY_TIMEOUT_MS }),
+      });
+      if (stream !== undefined && response.statusCode >= 200 && response.statusCode < 300) {
+        unread = response.body;
+        body = Buffer.alloc(0);
+      } else {
+        body = Buffer.from(await response.body.arrayBuffer());
+      }
+    } finally {
+      opening?.clear();
+    }
     const elapsed = Math.round(performance.now() - started);
 
     if (this.log.verboseEnabled) {
       this.log.verbose(`< ${response.statusCode} ${STATUS_CODES[response.statusCode] ?? ''}`);
       for (const [name, value] of Object.entries(response.headers)) this.log.verbose(`< ${name}: ${String(value)}`);
-      this.log.verbose(`* ${body.length} bytes in ${elapsed} ms`);
+      this.log.verbose(unread === undefined ? `* ${body.length} bytes in ${elapsed} ms` : `* streaming after ${elapsed} ms`);
     }
     for (const text of warningTexts(response.headers)) this.log.warn(`the API server says: ${text}`);
-    return { status: response.statusCode, headers: response.headers, body };
+    return { response: { status: response.statusCode, headers: response.headers, body }, body: unread, opened: started };
   }
 
   async close(): Promise<void> {

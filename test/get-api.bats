@@ -1,13 +1,7 @@
 #!/usr/bin/env bats
-# The scripts against the curl recipes they teach: inside the pod sandbox, curl runs first for
-# the expected bytes, then the script must print the same stdout and exit with the documented code.
-# (Draft by the scripts owner; uses helpers/common's in_pod and require_sandbox.)
+# get-api.ts against the curl recipe it teaches: inside the pod sandbox, curl runs first for the
+# expected bytes, then the script must print the same stdout and exit with the documented code.
 bats_require_minimum_version 1.5.0
-
-SA_DIR=/var/run/secrets/kubernetes.io/serviceaccount
-# The recipe's curl, with the token read at run time inside the pod ($1 = URL path).
-CURL_RECIPE='curl -s --cacert '"$SA_DIR"'/ca.crt -H "Authorization: Bearer $(cat '"$SA_DIR"'/token)" "https://kubernetes.default.svc$1"'
-DAEMONSET_PATH='/apis/apps/v1/namespaces/test/daemonsets/gateway?resourceVersion=0'
 
 setup_file() {
   load helpers/common
@@ -16,19 +10,12 @@ setup_file() {
 
 setup() {
   load helpers/common
+  load helpers/recipe
   require_sandbox
   # The scripts' shebang is `npx tsx`, and npx finds tsx from the working directory: outside the
   # repo it would try the registry, which a pod sandbox cannot reach.
   cd "$REPO_ROOT"
 }
-
-# curl_in_pod [POD_OPTIONS...] PATH: stdout of the recipe's curl for PATH.
-curl_in_pod() {
-  local path=${*: -1}
-  in_pod "${@:1:$#-1}" -- bash -c "$CURL_RECIPE" _ "$path"
-}
-
-# ---- get-api ----------------------------------------------------------------------------------
 
 @test "get-api without arguments prints /api exactly as the curl recipe does" {
   expected=$(curl_in_pod /api)
@@ -45,6 +32,25 @@ curl_in_pod() {
   run -7 --separate-stderr in_pod -- get-api.ts /api/v1/nodes
   assert_output "$expected"
   [[ "$stderr" == *'403 Forbidden'*'RBAC does not allow this'* ]]
+}
+
+@test "get-api listing nodes prints byte for byte curl's 403 Status and exits 7" {
+  run -7 --separate-stderr in_pod -- bash -c "$CURL_RECIPE"' >"$2"; exec get-api.ts "$1" >"$3"' _ /api/v1/nodes \
+    "$BATS_TEST_TMPDIR/curl.out" "$BATS_TEST_TMPDIR/script.out"
+  cmp "$BATS_TEST_TMPDIR/curl.out" "$BATS_TEST_TMPDIR/script.out"
+  [ "$(jq -r .message "$BATS_TEST_TMPDIR/script.out")" = \
+    'nodes is forbidden: User "system:serviceaccount:default:default" cannot list resource "nodes" in API group "" at the cluster scope' ]
+}
+
+@test "get-api without a token prints byte for byte curl's system:anonymous 403 and exits 7" {
+  # The seed's curl without -H Authorization; flags-only configuration has no credentials.
+  run -7 --separate-stderr in_pod -- bash -c '
+    curl -s --cacert "$1/ca.crt" https://kubernetes.default.svc/api/v1 >"$2"
+    exec get-api.ts /api/v1 --server https://kubernetes.default.svc --certificate-authority "$1/ca.crt" >"$3"' _ \
+    "$SA_DIR" "$BATS_TEST_TMPDIR/curl.out" "$BATS_TEST_TMPDIR/script.out"
+  cmp "$BATS_TEST_TMPDIR/curl.out" "$BATS_TEST_TMPDIR/script.out"
+  [ "$(jq -r .message "$BATS_TEST_TMPDIR/script.out")" = 'forbidden: User "system:anonymous" cannot get path "/api/v1"' ]
+  [[ "$stderr" == *'403 Forbidden'*'no token reached the server, so it treated us as system:anonymous'* ]]
 }
 
 @test "get-api without a mounted token exits 3 and suggests automountServiceAccountToken" {
@@ -77,6 +83,27 @@ curl_in_pod() {
   [[ "$stderr" == *'TLS verification of https://kubernetes.default.svc failed'*'--certificate-authority'* ]]
 }
 
+@test "curl without --cacert exits 60 where get-api without a CA exits 5 naming the system trust store" {
+  run -5 --separate-stderr in_pod -- bash -c '
+    curl -s -H "Authorization: Bearer $(cat "$1/token")" https://kubernetes.default.svc/api; echo "curl exit $?" >"$2"
+    exec get-api.ts --server https://kubernetes.default.svc --token-file "$1/token"' _ "$SA_DIR" "$BATS_TEST_TMPDIR/curl-exit"
+  [ "$(cat "$BATS_TEST_TMPDIR/curl-exit")" = 'curl exit 60' ]
+  assert_output ''
+  [[ "$stderr" == *'TLS verification of https://kubernetes.default.svc failed'*'using the system trust store (no CA configured)'* ]]
+}
+
+@test "curl with a wrong CA exits 60 where get-api with that CA exits 5 naming the CA file" {
+  wrong_ca=$BATS_TEST_TMPDIR/wrong-ca.crt
+  openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=not-the-cluster-ca \
+    -keyout "$BATS_TEST_TMPDIR/wrong-ca.key" -out "$wrong_ca" 2>/dev/null
+  run -5 --separate-stderr in_pod -- bash -c '
+    curl -s --cacert "$1" -H "Authorization: Bearer $(cat "$2/token")" https://kubernetes.default.svc/api; echo "curl exit $?" >"$3"
+    exec get-api.ts --certificate-authority "$1"' _ "$wrong_ca" "$SA_DIR" "$BATS_TEST_TMPDIR/curl-exit"
+  [ "$(cat "$BATS_TEST_TMPDIR/curl-exit")" = 'curl exit 60' ]
+  assert_output ''
+  [[ "$stderr" == *'TLS verification of https://'*' failed ('*") using CA $wrong_ca:"* ]]
+}
+
 @test "get-api through an unreachable HTTPS_PROXY fails with exit 4 naming the proxy" {
   run -4 --separate-stderr in_pod -- env HTTPS_PROXY=http://127.0.0.1:9 get-api.ts
   [[ "$stderr" == *'proxy http://127.0.0.1:9 (from HTTPS_PROXY) refused'*'NO_PROXY'* ]]
@@ -94,61 +121,6 @@ curl_in_pod() {
   run -0 --separate-stderr in_pod --ipv6 -- get-api.ts
   assert_output "$expected"
 }
-
-# ---- get-daemonset ----------------------------------------------------------------------------
-
-@test "get-daemonset prints the seed 002 daemonset exactly as curl does" {
-  expected=$(curl_in_pod --service-account test/default "$DAEMONSET_PATH")
-  run -0 --separate-stderr in_pod --service-account test/default -- get-daemonset.ts gateway
-  assert_output "$expected"
-}
-
-@test "get-daemonset -o status shows the rollout counts as a table" {
-  run -0 --separate-stderr in_pod --service-account test/default -- get-daemonset.ts gateway -o status
-  assert_output 'NAME      DESIRED   CURRENT   READY   UP-TO-DATE   AVAILABLE   UNAVAILABLE
-gateway   20        20        19      1            19          1'
-}
-
-@test "get-daemonset of a missing daemonset prints the NotFound Status and exits 8" {
-  run -8 --separate-stderr in_pod --service-account test/default -- get-daemonset.ts nope
-  [ "$(jq -r .reason <<<"$output")" = NotFound ]
-}
-
-@test "get-daemonset without a name is a usage error" {
-  run -2 --separate-stderr in_pod -- get-daemonset.ts
-  [[ "$stderr" == 'error: missing NAME'* ]]
-}
-
-# ---- serviceaccount ---------------------------------------------------------------------------
-
-@test "serviceaccount -o json decodes the pod-bound token without the network" {
-  run -0 --separate-stderr in_pod --service-account test/default -- serviceaccount.ts -o json
-  [ "$(jq -r '.token.claims | [.kind, .namespace, .serviceAccount.name, .pod.name, .node.name] | join(" ")' <<<"$output")" = \
-    'bound test default kube-in-pod-sandbox node-1' ]
-  [ "$(jq -r .namespace.value <<<"$output")" = test ]
-  [ "$(jq -r '.ca.certificates[0].subject' <<<"$output")" = 'CN=kubernetes' ]
-}
-
-@test "serviceaccount reports an extended token when the server extends expiry" {
-  run -0 --separate-stderr in_pod --server-arg --extended-expiry -- serviceaccount.ts -o json
-  [ "$(jq -r '.token.claims | [.extended, .lifetimeSeconds] | join(" ")' <<<"$output")" = 'true 31536000' ]
-}
-
-@test "serviceaccount --show-token prints exactly the mounted token" {
-  run -0 --separate-stderr in_pod -- bash -c 'diff <(serviceaccount.ts --show-token) <(cat '"$SA_DIR"'/token; echo)'
-}
-
-@test "serviceaccount --check matches the server's view of who we are" {
-  run -0 --separate-stderr in_pod --service-account test/default -- serviceaccount.ts --check -o json
-  [ "$(jq -r .selfSubjectReview.username <<<"$output")" = 'system:serviceaccount:test:default' ]
-}
-
-@test "serviceaccount without a mounted token exits 3" {
-  run -3 --separate-stderr in_pod --no-automount -- serviceaccount.ts
-  [[ "$stderr" == *'automountServiceAccountToken is probably false'* ]]
-}
-
-# ---- the bundles ------------------------------------------------------------------------------
 
 @test "the bundled get-api.mjs runs with plain node and prints what the script prints" {
   node --import tsx "$REPO_ROOT/scripts/build.ts" --outdir "$BATS_FILE_TMPDIR/dist" 2>/dev/null

@@ -1,0 +1,145 @@
+#!/usr/bin/env bats
+# get-daemonset.ts against the curl recipe of seed 002, inside the pod sandbox: the same stdout as
+# curl, the documented exit codes, and --watch kept alive across token rotation.
+bats_require_minimum_version 1.5.0
+
+DAEMONSET_PATH='/apis/apps/v1/namespaces/test/daemonsets/gateway?resourceVersion=0'
+STATUS_PATH=/apis/apps/v1/namespaces/test/daemonsets/gateway/status
+STATUS_TABLE='NAME      DESIRED   CURRENT   READY   UP-TO-DATE   AVAILABLE   UNAVAILABLE
+gateway   20        20        19      1            19          1'
+# Shell functions for bash -c inside a pod:
+#   admin_patch PATH JSON          merge-patch PATH as cluster-admin (the sandbox's test-only credentials)
+#   wait_for FILE PATTERN SECONDS  wait until FILE has a line matching PATTERN; 1 on timeout
+IN_POD_FUNCTIONS='
+admin_patch() {
+  curl -sf -o /dev/null --cacert "$KUBE_IN_POD_CA_FILE" -H "Authorization: Bearer $(cat "$KUBE_IN_POD_ADMIN_TOKEN_FILE")" \
+    -X PATCH -H "Content-Type: application/merge-patch+json" --data "$2" "https://kubernetes.default.svc$1"
+}
+wait_for() {
+  local i
+  for ((i = 0; i < $3 * 10; i++)); do grep -q -- "$2" "$1" 2>/dev/null && return 0; sleep 0.1; done
+  return 1
+}
+'
+
+setup_file() {
+  load helpers/common
+  export KUBE_IN_POD_PKI_DIR="$BATS_FILE_TMPDIR/pki"
+}
+
+setup() {
+  load helpers/common
+  load helpers/recipe
+  require_sandbox
+  # npx finds tsx (the scripts' shebang) from the working directory.
+  cd "$REPO_ROOT"
+}
+
+@test "get-daemonset prints the seed 002 daemonset exactly as curl does" {
+  expected=$(curl_in_pod --service-account test/default "$DAEMONSET_PATH")
+  run -0 --separate-stderr in_pod --service-account test/default -- get-daemonset.ts gateway
+  assert_output "$expected"
+}
+
+@test "get-daemonset -o status shows the rollout counts as a table" {
+  run -0 --separate-stderr in_pod --service-account test/default -- get-daemonset.ts gateway -o status
+  assert_output 'NAME      DESIRED   CURRENT   READY   UP-TO-DATE   AVAILABLE   UNAVAILABLE
+gateway   20        20        19      1            19          1'
+}
+
+@test "get-daemonset of a missing daemonset prints the NotFound Status and exits 8" {
+  run -8 --separate-stderr in_pod --service-account test/default -- get-daemonset.ts nope
+  [ "$(jq -r .reason <<<"$output")" = NotFound ]
+}
+
+@test "get-daemonset without a name is a usage error" {
+  run -2 --separate-stderr in_pod -- get-daemonset.ts
+  [[ "$stderr" == 'error: missing NAME'* ]]
+}
+
+@test "get-daemonset --print-curl prints a command that gives the same stdout as the script" {
+  run -0 --separate-stderr in_pod --service-account test/default -- bash -c '
+    cmp <(eval "$(get-daemonset.ts gateway --print-curl)" 2>/dev/null) <(get-daemonset.ts gateway)'
+}
+
+@test "get-daemonset --watch --print-curl notes a watch request that curl can run" {
+  run -0 --separate-stderr in_pod --service-account test/default -- bash -c '
+    watch_curl=$(get-daemonset.ts gateway --watch --watch-timeout 1 --print-curl 2>&1 >/dev/null |
+      sed -n "s/^note: --watch then streams changes with: \(curl -N .*\) (RV: .*/\1/p")
+    [ -n "$watch_curl" ] || { echo "no watch note" >&2; exit 1; }
+    eval "${watch_curl/resourceVersion=RV/resourceVersion=0}"'
+  [ "$(head -1 <<<"$output" | jq -r '.type + " " + .object.metadata.namespace + "/" + .object.metadata.name')" = 'ADDED test/gateway' ]
+}
+
+@test "get-daemonset matches curl before and after the token rotated between two runs" {
+  run -0 --separate-stderr in_pod --service-account test/default --token-ttl 2 --rotate-every 1 \
+    --server-arg --token-leeway --server-arg 0 -- bash -c '
+    recipe() { curl -s --cacert "$1/ca.crt" -H "Authorization: Bearer $(cat "$1/token")" "https://kubernetes.default.svc$2"; }
+    first_token=$(cat "$1/token")
+    cmp <(recipe "$1" "$2") <(get-daemonset.ts gateway) || exit 1
+    sleep 2.5
+    [ "$(cat "$1/token")" != "$first_token" ] || { echo "the token was not rotated" >&2; exit 1; }
+    # The first token has expired by now: what a client that read it once would get.
+    curl -s -o /dev/null -w "first token: %{http_code}\n" --cacert "$1/ca.crt" -H "Authorization: Bearer $first_token" "https://kubernetes.default.svc$2"
+    cmp <(recipe "$1" "$2") <(get-daemonset.ts gateway)' _ "$SA_DIR" "$DAEMONSET_PATH"
+  assert_output 'first token: 401'
+}
+
+@test "get-daemonset --watch prints a status change after its first token expired, recovering the 401 by re-reading the token" {
+  # Tokens live 2 s (no leeway) and the server ends each watch after 1 s, so a reconnect meets a 401
+  # with the token the script read first; the admin changes the status only after that happened.
+  run -0 --separate-stderr in_pod --service-account test/default --token-ttl 2 --rotate-every 1 \
+    --server-arg --token-leeway --server-arg 0 -- bash -c "$IN_POD_FUNCTIONS"'
+    trace=$1
+    ( wait_for "$trace" "^\* 401: the credential changed" 20
+      admin_patch "$2" "{\"status\":{\"numberReady\":20,\"numberAvailable\":20,\"numberUnavailable\":0}}" ) &
+    get-daemonset.ts gateway -o status --watch --watch-timeout 1 --watch-count 1 --timeout 40s --verbose 2>"$trace"
+    status=$?
+    cat "$trace" >&2
+    exit $status' _ "$BATS_TEST_TMPDIR/trace" "$STATUS_PATH"
+  assert_output "$STATUS_TABLE
+gateway   20        20        20      1            20          0"
+  [[ "$stderr" == *'watch=1'*'< 401 Unauthorized'*'* 401: the credential changed since it was read (rotated?); retrying once with the new one'*'< 200 OK'* ]]
+  [[ "$stderr" == *'> authorization: Bearer <redacted>'* ]]
+  [[ "$stderr" != *eyJ* ]] # no service-account token (a JWT) anywhere in the trace
+}
+
+@test "get-daemonset --watch -o json prints the body, then the changed object byte for byte as curl then gets it" {
+  run -0 --separate-stderr in_pod --service-account test/default -- bash -c "$IN_POD_FUNCTIONS"'
+    recipe() { curl -s --cacert "$SA/ca.crt" -H "Authorization: Bearer $(cat "$SA/token")" "https://kubernetes.default.svc$1"; }
+    SA=$1 watched=$2 before=$3 after=$4
+    recipe "$5" >"$before"
+    ( wait_for "$watched" "numberReady" 20; admin_patch "$6" "{\"status\":{\"numberReady\":20}}" ) &
+    get-daemonset.ts gateway --watch --watch-count 1 --timeout 40s >"$watched" || exit
+    recipe "$5" >"$after"' _ "$SA_DIR" "$BATS_TEST_TMPDIR"/{watched,before,after} "$DAEMONSET_PATH" "$STATUS_PATH"
+  cmp "$BATS_TEST_TMPDIR/watched" <(cat "$BATS_TEST_TMPDIR/before"; echo; cat "$BATS_TEST_TMPDIR/after"; echo)
+  [ "$(jq -s 'map(.status.numberReady) | join(" ")' -r "$BATS_TEST_TMPDIR/watched")" = '19 20' ]
+}
+
+@test "get-daemonset --watch -o yaml separates the versions with --- as kubectl does" {
+  run -0 --separate-stderr in_pod --service-account test/default -- bash -c "$IN_POD_FUNCTIONS"'
+    ( wait_for "$1" "numberReady" 20; admin_patch "$2" "{\"status\":{\"numberReady\":20}}" ) &
+    get-daemonset.ts gateway -o yaml --watch --watch-count 1 --timeout 40s >"$1" || exit
+    cat "$1"' _ "$BATS_TEST_TMPDIR/watched" "$STATUS_PATH"
+  [ "$(grep -c '^---$' <<<"$output")" -eq 1 ]
+  [ "$(grep '^  numberReady:' <<<"$output" | tr -d ' ' | paste -sd ' ')" = 'numberReady:19 numberReady:20' ]
+  [ "${lines[0]}" = 'apiVersion: apps/v1' ]
+}
+
+@test "get-daemonset --watch without changes prints once and exits 0 at --timeout, reconnecting meanwhile" {
+  run -0 --separate-stderr in_pod --service-account test/default -- \
+    get-daemonset.ts gateway -o status --watch --watch-timeout 1 --timeout 3 --verbose
+  assert_output "$STATUS_TABLE"
+  [[ "$stderr" == *'* stream ended by the server after 1'*'* watch: reconnecting from resourceVersion '* ]]
+}
+
+@test "get-daemonset rejects watch flags without --watch and malformed watch values with exit 2" {
+  run -2 --separate-stderr scripts/get-daemonset.ts gateway --watch-count 1
+  [[ "$stderr" == 'error: --watch-count only applies with --watch'* ]]
+  run -2 --separate-stderr scripts/get-daemonset.ts gateway --watch --watch-count 0
+  [[ "$stderr" == 'error: --watch-count must be a positive integer (got 0)'* ]]
+  run -2 --separate-stderr scripts/get-daemonset.ts gateway --watch --watch-timeout 1m
+  [[ "$stderr" == 'error: --watch-timeout must be a positive integer (got 1m)'* ]]
+  run -2 --separate-stderr scripts/get-daemonset.ts gateway --watch --timeout soon
+  [[ "$stderr" == 'error: --timeout must be seconds or a duration such as 30s or 5m (got soon)'* ]]
+}

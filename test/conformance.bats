@@ -7,12 +7,6 @@ bats_require_minimum_version 1.5.0
 
 SA_DIR=/var/run/secrets/kubernetes.io/serviceaccount
 
-setup_file() {
-  load helpers/common
-  # One PKI for the whole file: the sandbox reuses it instead of making keys per test.
-  export KUBE_IN_POD_PKI_DIR="$BATS_FILE_TMPDIR/pki"
-}
-
 setup() {
   load helpers/common
   require_sandbox

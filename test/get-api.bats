@@ -3,18 +3,10 @@
 # expected bytes, then the script must print the same stdout and exit with the documented code.
 bats_require_minimum_version 1.5.0
 
-setup_file() {
-  load helpers/common
-  export KUBE_IN_POD_PKI_DIR="$BATS_FILE_TMPDIR/pki"
-}
-
 setup() {
   load helpers/common
   load helpers/recipe
-  require_sandbox
-  # The scripts' shebang is `npx tsx`, and npx finds tsx from the working directory: outside the
-  # repo it would try the registry, which a pod sandbox cannot reach.
-  cd "$REPO_ROOT"
+  enter_pod_suite
 }
 
 @test "get-api without arguments prints /api exactly as the curl recipe does" {

@@ -22,17 +22,10 @@ wait_for() {
 }
 '
 
-setup_file() {
-  load helpers/common
-  export KUBE_IN_POD_PKI_DIR="$BATS_FILE_TMPDIR/pki"
-}
-
 setup() {
   load helpers/common
   load helpers/recipe
-  require_sandbox
-  # npx finds tsx (the scripts' shebang) from the working directory.
-  cd "$REPO_ROOT"
+  enter_pod_suite
 }
 
 @test "get-daemonset prints the seed 002 daemonset exactly as curl does" {

@@ -8,16 +8,9 @@ bats_require_minimum_version 1.5.0
 
 EXEC_PATH='/api/v1/namespaces/default/pods/kube-in-pod-sandbox/exec?command=echo&command=hi'
 
-setup_file() {
-  load helpers/common
-  export KUBE_IN_POD_PKI_DIR="$BATS_FILE_TMPDIR/pki"
-}
-
 setup() {
   load helpers/common
-  require_sandbox
-  # `node --import tsx` and the scripts' `npx tsx` shebang resolve tsx from the working directory.
-  cd "$REPO_ROOT"
+  enter_pod_suite
   export WORK=$BATS_TEST_TMPDIR
 }
 

@@ -3,17 +3,10 @@
 # view of who we are, and the exit code when no token is mounted.
 bats_require_minimum_version 1.5.0
 
-setup_file() {
-  load helpers/common
-  export KUBE_IN_POD_PKI_DIR="$BATS_FILE_TMPDIR/pki"
-}
-
 setup() {
   load helpers/common
   load helpers/recipe
-  require_sandbox
-  # npx finds tsx (the scripts' shebang) from the working directory.
-  cd "$REPO_ROOT"
+  enter_pod_suite
 }
 
 @test "serviceaccount -o json decodes the pod-bound token without the network" {

@@ -49,6 +49,14 @@ require_sandbox() {
   esac
 }
 
+# setup() for suites that run in the pod sandbox: skip where it cannot run, and work from the
+# repo root, because the scripts' `npx tsx` shebang resolves tsx from the working directory
+# (elsewhere npx would try the registry, which a pod sandbox cannot reach).
+enter_pod_suite() {
+  require_sandbox
+  cd "$REPO_ROOT" || return 1
+}
+
 in_pod() {
   "$REPO_ROOT/fixtures/pod" "$@"
 }

@@ -217,7 +217,9 @@ export function parseKubeconfig(text: string, path: string): KubeconfigFile {
       contexts: mapEntries('contexts', 'context', parseContext),
     };
   } catch (err) {
-    throw configError(`kubeconfig ${path} is invalid: ${(err as Error).message}`, err);
+    // The yaml package appends a multi-line code frame to its messages; errors are one line.
+    const reason = (err as Error).message.split('\n')[0]!.replace(/:$/, '');
+    throw configError(`kubeconfig ${path} is invalid: ${reason}`, err);
   }
 }
 

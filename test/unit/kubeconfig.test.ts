@@ -106,6 +106,14 @@ describe('parseKubeconfig', () => {
     assert.throws(() => parseKubeconfig('clusters:\n- name: a\n  cluster: {certificate-authority-data: "***"}\n', '/c'), /not valid base64/);
   });
 
+  it('reports a YAML syntax error in one line, naming where', () => {
+    assert.throws(
+      () => parseKubeconfig('a: [b\n', '/bad/config'),
+      (err: unknown) => err instanceof ExitError && !err.message.includes('\n') &&
+        /^kubeconfig \/bad\/config is invalid: .* at line 2, column 1$/.test(err.message),
+    );
+  });
+
   it('marks users that need unsupported auth', () => {
     const users = parseKubeconfig('users:\n- name: gcp\n  user:\n    auth-provider: {name: gcp}\n', '/c').users;
     assert.equal(users.get('gcp')?.unsupported, 'auth-provider');

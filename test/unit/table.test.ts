@@ -412,3 +412,14 @@ test('events print LAST SEEN / TYPE / REASON / OBJECT / MESSAGE plus wide column
   // 9.877s truncates to 9s, as Go's int(d.Seconds()) does
   assert.deepEqual([c[0], c[5], c[7], c[8]], ['9s', 'kubelet', '9s', 1]);
 });
+
+test('replicasets and replicationcontrollers share columns but print their own selector form', () => {
+  const template = { spec: { containers: [{ name: 'c', image: 'nginx' }] } };
+  const rs = { metadata: meta('web-1', 90), spec: { replicas: 3, selector: { matchLabels: { app: 'web' } }, template }, status: { replicas: 3, readyReplicas: 2 } };
+  const rc = { metadata: meta('web-1', 90), spec: { replicas: 3, selector: { app: 'web' }, template }, status: { replicas: 3, readyReplicas: 2 } };
+  const rsTable = table('apps', 'replicasets', [rs]);
+  const rcTable = table('', 'replicationcontrollers', [rc]);
+  assert.deepEqual(rsTable.columnDefinitions.map((c: Json) => c.name), ['Name', 'Desired', 'Current', 'Ready', 'Age', 'Containers', 'Images', 'Selector']);
+  assert.deepEqual(rsTable.rows[0].cells, ['web-1', 3, 3, 2, '90s', 'c', 'nginx', 'app=web']);
+  assert.deepEqual(rcTable.rows[0].cells, rsTable.rows[0].cells);
+});

@@ -73,7 +73,9 @@ pod_script() {
   run -0 --separate-stderr pod_script '
     start_proxy proxy --reject-paths "^/api/.*/pods/.*/attach" --token-file "$KUBE_IN_POD_ADMIN_TOKEN_FILE"
     kubectl --server "http://127.0.0.1:$PROXY_PORT" -n default exec kube-in-pod-sandbox -- echo hi through the proxy
-    grep -c "/exec?command=echo.* 101 [0-9]*B .*upgrade websocket$" "$WORK/proxy.err"'
+    # The access-log line is written when the upgraded connection closes, which may trail kubectl.
+    wait_for_match "$WORK/proxy.err" "/exec[?]command=echo.* 101 [0-9]*B .*upgrade websocket$"
+    grep -c "/exec[?]command=echo.* 101 [0-9]*B .*upgrade websocket$" "$WORK/proxy.err"'
   assert_output $'hi through the proxy\n1'
 }
 

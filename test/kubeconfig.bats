@@ -102,6 +102,25 @@ curl_with_admin_token() {
   done
 }
 
+@test "get-api with an exec credential plugin user runs the plugin once and prints what curl with its token prints" {
+  export KUBECONFIG=$BATS_TEST_TMPDIR/config
+  local plugin=$BATS_TEST_TMPDIR/credential-plugin
+  # A client.authentication.k8s.io/v1 plugin: it must see KUBERNETES_EXEC_INFO and its arguments.
+  cat >"$plugin" <<SH
+#!/usr/bin/env bash
+echo "\$KUBERNETES_EXEC_INFO \$*" >>"$BATS_TEST_TMPDIR/plugin-calls"
+printf '{"apiVersion":"client.authentication.k8s.io/v1","kind":"ExecCredential","status":{"token":"%s"}}' "\$(cat "$APISERVER_ADMIN_TOKEN_FILE")"
+SH
+  chmod +x "$plugin"
+  write_kubeconfig "$KUBECONFIG" "{exec: {apiVersion: client.authentication.k8s.io/v1, command: $plugin, args: [--cluster, fake], interactiveMode: Never}}"
+  curl_with_admin_token /api >"$BATS_TEST_TMPDIR/curl.out"
+  run -0 --separate-stderr to_file "$BATS_TEST_TMPDIR/script.out" scripts/get-api.ts /api
+  cmp "$BATS_TEST_TMPDIR/curl.out" "$BATS_TEST_TMPDIR/script.out"
+  assert_equal "$(wc -l <"$BATS_TEST_TMPDIR/plugin-calls")" 1
+  assert_equal "$(sed 's/.* //' "$BATS_TEST_TMPDIR/plugin-calls")" fake
+  assert_equal "$(cut -d' ' -f1 "$BATS_TEST_TMPDIR/plugin-calls" | jq -r .kind)" ExecCredential
+}
+
 @test "get-daemonset --print-curl with a client-certificate kubeconfig prints a command with the same stdout" {
   export KUBECONFIG=$BATS_TEST_TMPDIR/config
   write_kubeconfig "$KUBECONFIG" "{client-certificate: $ADMIN_CERT, client-key: $ADMIN_KEY}"

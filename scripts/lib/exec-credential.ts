@@ -7,7 +7,6 @@
 // and keep the answer until it expires (or until the server answers 401).
 
 // zx/core is zx's $ without its vendored extras (fs-extra, globby, …): a third of the bundle size.
-import { $ } from 'zx/core';
 import { configError } from './errors.ts';
 import type { ExecConfig } from './kubeconfig.ts';
 import { redact, registerSecret } from './redact.ts';
@@ -39,8 +38,12 @@ export interface ExecRunResult {
 
 export type ExecRunner = (command: string, args: string[], env: Record<string, string>) => Promise<ExecRunResult>;
 
-/** Run the plugin with zx: arguments are passed as an array, so zx quotes them; stdin is not a terminal. */
+/**
+ * Run the plugin with zx: arguments are passed as an array, so zx quotes them; stdin is not a terminal.
+ * zx is imported on first use: only exec-plugin users pay for loading it.
+ */
 export const runWithZx: ExecRunner = async (command, args, env) => {
+  const { $ } = await import('zx/core');
   const output = await $({
     env: { ...process.env, ...env },
     nothrow: true,

@@ -14,6 +14,7 @@
 //   - X-Forwarded-For/-Host/-Proto and Forwarded are dropped (Go's ReverseProxy appends to them).
 
 import { usageError } from './errors.ts';
+import { WEBSOCKET_TOKEN_PROTOCOL_PREFIX } from './redact.ts';
 
 // pkg/cmd/proxy/proxy.go: defaultPort, defaultAddress, defaultAPIPrefix.
 export const DEFAULT_PORT = 8001;
@@ -373,6 +374,12 @@ export function upstreamRequestHeaders(rawHeaders: readonly string[], options: U
       HOP_BY_HOP_HEADERS.has(lower) ||
       listed.has(lower)
     ) {
+      continue;
+    }
+    if (lower === 'sec-websocket-protocol') {
+      // The caller's own token may ride in a subprotocol; like its Authorization, it is not passed on.
+      const protocols = value.split(',').map((p) => p.trim()).filter((p) => p !== '' && !p.startsWith(WEBSOCKET_TOKEN_PROTOCOL_PREFIX));
+      if (protocols.length > 0) out.push(name, protocols.join(', '));
       continue;
     }
     out.push(name, value);

@@ -14,6 +14,9 @@ const MIN_SECRET_LENGTH = 8;
 const BEARER_PATTERN = /\b(Bearer)\s+[A-Za-z0-9._~+/=-]{12,}/gi;
 const JWT_PATTERN = /\beyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*/g;
 const URL_PASSWORD_PATTERN = /\b([a-z][a-z0-9+.-]*:\/\/[^/\s:@]*):[^/\s@]*@/gi;
+// WebSocket clients may carry the token as a subprotocol: base64url.bearer.authorization.k8s.io.<token>.
+export const WEBSOCKET_TOKEN_PROTOCOL_PREFIX = 'base64url.bearer.authorization.k8s.io.';
+const WEBSOCKET_TOKEN_PATTERN = /\bbase64url\.bearer\.authorization\.k8s\.io\.[A-Za-z0-9_-]+/g;
 
 const secrets = new Set<string>();
 
@@ -35,6 +38,7 @@ export function redact(text: string): string {
   return result
     .replace(BEARER_PATTERN, `$1 ${REDACTED}`)
     .replace(JWT_PATTERN, REDACTED)
+    .replace(WEBSOCKET_TOKEN_PATTERN, `${WEBSOCKET_TOKEN_PROTOCOL_PREFIX}${REDACTED}`)
     .replace(URL_PASSWORD_PATTERN, `$1:${REDACTED}@`);
 }
 

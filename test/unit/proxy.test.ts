@@ -330,3 +330,13 @@ describe('response headers', () => {
     assert.equal(serializeResponseHead(403, 'Forbidden', [['A', '1'], ['B', '2']]), 'HTTP/1.1 403 Forbidden\r\nA: 1\r\nB: 2\r\n\r\n');
   });
 });
+
+describe('upstreamRequestHeaders and WebSocket subprotocols', () => {
+  it("drops the caller's token subprotocol and keeps the channel protocols", () => {
+    const headers = upstreamRequestHeaders(
+      ['Sec-WebSocket-Protocol', 'base64url.bearer.authorization.k8s.io.Y2FsbGVy, v5.channel.k8s.io, v4.channel.k8s.io', 'Upgrade', 'websocket'],
+      { authorization: 'Bearer pod-token', upgrade: true },
+    );
+    assert.deepEqual(headers, ['Sec-WebSocket-Protocol', 'v5.channel.k8s.io, v4.channel.k8s.io', 'Authorization', 'Bearer pod-token', 'Connection', 'Upgrade', 'Upgrade', 'websocket']);
+  });
+});

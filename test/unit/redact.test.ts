@@ -24,6 +24,13 @@ describe('redact', () => {
     assert.equal(redact(`token=${JWT} end`), 'token=<redacted> end');
   });
 
+  it('removes a token carried as a WebSocket subprotocol', () => {
+    assert.equal(
+      redact('Sec-WebSocket-Protocol: base64url.bearer.authorization.k8s.io.Y2FsbGVyU2VjcmV0VG9rZW4, v5.channel.k8s.io'),
+      'Sec-WebSocket-Protocol: base64url.bearer.authorization.k8s.io.<redacted>, v5.channel.k8s.io',
+    );
+  });
+
   it('leaves ordinary prose and curl command templates alone', () => {
     const text = 'token from file /var/run/secrets/kubernetes.io/serviceaccount/token; -H "Authorization: Bearer $(cat /t)"';
     assert.equal(redact(text), text);

@@ -525,8 +525,11 @@ class KubeProxy {
         record.notes.push('the client closed the connection while sending the body');
         return;
       }
-      for (let attempt = 1; ; attempt++) {
-        const canRetry = attempt === 1 && body.kind !== 'stream';
+      // At most one retry for each reason: a CA that was replaced, a token that was rotated.
+      let caRetried = false;
+      let tokenRetried = false;
+      for (;;) {
+        const replayable = body.kind !== 'stream';
         const authorization = await this.upstream.credentials.authorization();
         const headers = upstreamRequestHeaders(req.rawHeaders, { authorization });
         this.traceRequest(record.method, url, headers);
@@ -544,21 +547,25 @@ class KubeProxy {
           if (endedByShutdown) return sendAnswer(res, SHUTTING_DOWN, true);
           if (callerGone) return; // undici reports our own abort
           const explained = this.upstream.explain(err, url);
-          if (explained.tls && canRetry && this.upstream.reloadCaIfChanged()) continue;
+          if (explained.tls && replayable && !caRetried && this.upstream.reloadCaIfChanged()) {
+            caRetried = true;
+            continue;
+          }
           record.notes.push(`error: ${explained.message}`);
           record.always = true;
           if (res.headersSent) res.destroy();
           else sendAnswer(res, textAnswer(500, explained.message), true);
           return;
         }
-        if (response.statusCode === 401 && attempt === 1) {
+        if (response.statusCode === 401 && !tokenRetried) {
           // Compared with what we sent rather than trusting `changed`: with several requests in flight,
           // another one may have re-read the file first.
           await this.upstream.credentials.refreshAfterUnauthorized().catch(() => false);
           const changed = (await this.upstream.credentials.authorization()) !== authorization;
-          if (changed && canRetry) {
+          if (changed && replayable) {
             this.log.verbose('* 401: the token file holds a new token (rotated); retrying once with it');
             record.notes.push('retried after a 401 with the re-read token');
+            tokenRetried = true;
             await response.body.dump();
             continue;
           }

@@ -369,6 +369,24 @@ export interface ServerConnection {
   headersTimeout: number;
 }
 
+/** The proxy's URL; a malformed one is a configuration error naming where it came from. */
+function parseProxyUrl(url: string, variable: string | undefined): URL {
+  try {
+    return new URL(url);
+  } catch {
+    throw configError(`proxy ${redactUrl(url)} (from ${variable}) is not a valid URL: use http://HOST:PORT`);
+  }
+}
+
+/** The proxy's user or password, percent-decoded as undici will decode it; bad escapes are a configuration error. */
+function decodeProxyCredential(text: string, url: string, variable: string | undefined): string {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    throw configError(`proxy ${redactUrl(url)} (from ${variable}) has a user or password that is not valid percent-encoding`);
+  }
+}
+
 /** Read the CA now, decide on a proxy, and build the dispatcher for `config` (ApiClient.create; proxy.ts on a CA change). */
 export function createServerConnection(
   config: ResolvedConfig,
@@ -394,11 +412,12 @@ export function createServerConnection(
   const timeouts = { headersTimeout: options.headersTimeout, bodyTimeout: options.bodyTimeout };
   let dispatcher: Dispatcher;
   if (proxy.proxy !== undefined) {
-    const proxyUrl = new URL(proxy.proxy);
+    const proxyUrl = parseProxyUrl(proxy.proxy, proxy.variable);
     if (proxyUrl.protocol !== 'http:' && proxyUrl.protocol !== 'https:') {
       throw configError(`proxy ${redactUrl(proxy.proxy)} (from ${proxy.variable}) uses ${proxyUrl.protocol}; only http:// and https:// proxies are supported`);
     }
-    registerSecret(decodeURIComponent(proxyUrl.password));
+    decodeProxyCredential(proxyUrl.username, proxy.proxy, proxy.variable);
+    registerSecret(decodeProxyCredential(proxyUrl.password, proxy.proxy, proxy.variable));
     dispatcher = new ProxyAgent({ uri: proxy.proxy, requestTls: tls, proxyTls: { timeout: CONNECT_TIMEOUT_MS, ...socket }, ...timeouts });
   } else {
     dispatcher = new Agent({ connect: { ...tls, ...socket }, ...timeouts });

@@ -12,6 +12,7 @@ import { ensurePki, type Pki } from '../../fixtures/apiserver/pki.ts';
 import type { ResolvedConfig } from '../../scripts/lib/config.ts';
 import { EXIT, ExitError } from '../../scripts/lib/errors.ts';
 import {
+  createServerConnection,
   ApiClient,
   classifyNetworkError,
   errorCode,
@@ -366,5 +367,17 @@ describe('ApiClient over https', () => {
     await assert.rejects(ApiClient.create(configFor('https://127.0.0.1:1', { ca: { file: bogus } }), { scriptName: 'unit', env: {} }), (err) =>
       expectExitError(err, EXIT.NO_CONFIG, /does not contain a PEM certificate/) !== undefined,
     );
+  });
+});
+
+describe('createServerConnection with a malformed proxy setting', () => {
+  const connect = (env: Record<string, string>) => () => createServerConnection(configFor('https://10.96.0.1'), {}, { env, headersTimeout: 1000, bodyTimeout: 1000 });
+  const configError = (pattern: RegExp) => (err: unknown) =>
+    err instanceof ExitError && err.exitCode === EXIT.NO_CONFIG && pattern.test(err.message) && !err.message.includes('\n');
+  it('names the variable when HTTPS_PROXY is not a URL', () => {
+    assert.throws(connect({ HTTPS_PROXY: 'http://[bad' }), configError(/^proxy http:\/\/\[bad \(from HTTPS_PROXY\) is not a valid URL/));
+  });
+  it('rejects a password with a bad percent escape without printing it', () => {
+    assert.throws(connect({ HTTPS_PROXY: 'http://user:%zzsecret@127.0.0.1:3128' }), configError(/^proxy http:\/\/user:<redacted>@127\.0\.0\.1:3128 .*not valid percent-encoding$/));
   });
 });

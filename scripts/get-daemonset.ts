@@ -37,10 +37,10 @@
 import { stringify as toYaml } from 'yaml';
 import { runScript, writeStdout, type Cli } from './lib/cli.ts';
 import { renderCurl } from './lib/curl.ts';
-import { EXIT, ExitError, usageError } from './lib/errors.ts';
+import { usageError } from './lib/errors.ts';
 import { parseGoDuration, type ApiRequest } from './lib/http.ts';
 import { columnWidths, formatColumns, prettyJson } from './lib/output.ts';
-import { DEFAULT_WATCH_TIMEOUT_SECONDS, watchObject, watchRequest, type KubeObject } from './lib/watch.ts';
+import { DEFAULT_WATCH_TIMEOUT_SECONDS, parseJson, watchObject, watchRequest, type KubeObject } from './lib/watch.ts';
 
 const OUTPUT_FORMATS = ['json', 'yaml', 'status'] as const;
 type OutputFormat = (typeof OUTPUT_FORMATS)[number];
@@ -152,11 +152,7 @@ function daemonSetRequest(namespace: string, name: string): ApiRequest {
 }
 
 function parseDaemonSet(body: Buffer): DaemonSet {
-  try {
-    return JSON.parse(body.toString('utf8')) as DaemonSet;
-  } catch (err) {
-    throw new ExitError(EXIT.API_ERROR, 'the API server answered 200 but the body is not JSON', { cause: err });
-  }
+  return parseJson(body) as DaemonSet;
 }
 
 function statusRow(daemonSet: DaemonSet): string[] {

@@ -33,19 +33,23 @@
  */
 
 import { X509Certificate } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { runScript, writeStdout, type Cli } from './lib/cli.ts';
 import { processEnvironment, serviceAccountFiles, type ServiceAccountFiles } from './lib/config.ts';
+import { readPem } from './lib/credentials.ts';
 import { EXIT, ExitError, configError, isExitError, usageError } from './lib/errors.ts';
+import { readConfigFile } from './lib/files.ts';
 import type { ApiRequest } from './lib/http.ts';
 import {
   decodeJwt,
   describeServiceAccountToken,
   JwtFormatError,
+  TokenFile,
   WARN_ONLY_EXPIRATION_SECONDS,
   type ObjectRef,
   type ServiceAccountTokenInfo,
 } from './lib/token.ts';
+import { parseJson } from './lib/watch.ts';
 
 const OUTPUT_FORMATS = ['text', 'json'] as const;
 type OutputFormat = (typeof OUTPUT_FORMATS)[number];
@@ -130,9 +134,7 @@ function readToken(path: string, files: ServiceAccountFiles): string {
           : 'not running in a pod? pass --token-file';
     throw configError(`token file ${path} not found: ${reason}`);
   }
-  const token = readFileSync(path, 'utf8').trim();
-  if (token === '') throw configError(`token file ${path} is empty`);
-  return token;
+  return new TokenFile(path).get();
 }
 
 function inspectToken(path: string, token: string, now: Date): TokenReport {
@@ -150,20 +152,27 @@ function splitPemBundle(pem: string): string[] {
 
 function inspectCa(path: string, now: Date): CaReport | undefined {
   if (!existsSync(path)) return undefined;
-  const blocks = splitPemBundle(readFileSync(path, 'utf8'));
+  const blocks = splitPemBundle(readPem({ file: path }, 'CA file'));
   if (blocks.length === 0) return { file: path, certificates: [], error: 'no PEM certificate in the file' };
-  const certificates = blocks.map((block) => {
-    const cert = new X509Certificate(block);
+  const certificates: CaReport['certificates'] = [];
+  for (const [index, block] of blocks.entries()) {
+    let cert: X509Certificate;
+    try {
+      cert = new X509Certificate(block);
+    } catch (err) {
+      const reason = (err as Error).message.split('\n')[0];
+      return { file: path, certificates, error: `certificate ${index + 1} of ${blocks.length} is not a valid X.509 certificate (${reason})` };
+    }
     const validFrom = new Date(cert.validFrom);
     const validTo = new Date(cert.validTo);
-    return {
+    certificates.push({
       subject: cert.subject.split('\n').join(', '),
       issuer: cert.issuer.split('\n').join(', '),
       validFrom: validFrom.toISOString(),
       validTo: validTo.toISOString(),
       validNow: validFrom <= now && now <= validTo,
-    };
-  });
+    });
+  }
   return { file: path, certificates };
 }
 
@@ -191,8 +200,8 @@ async function selfSubjectReview(cli: Cli<typeof OPTIONS>): Promise<UserInfo> {
   for (const version of SELF_SUBJECT_REVIEW_VERSIONS) {
     try {
       const response = await client.send(selfSubjectReviewRequest(version));
-      const review = JSON.parse(response.body.toString('utf8')) as { status?: { userInfo?: UserInfo } };
-      return review.status?.userInfo ?? {};
+      const review = parseJson(response.body) as { status?: { userInfo?: UserInfo } } | null;
+      return review?.status?.userInfo ?? {};
     } catch (err) {
       const lastVersion = version === SELF_SUBJECT_REVIEW_VERSIONS[SELF_SUBJECT_REVIEW_VERSIONS.length - 1];
       if (isExitError(err) && err.exitCode === EXIT.NOT_FOUND && !lastVersion) continue;
@@ -326,7 +335,7 @@ async function main(cli: Cli<typeof OPTIONS>): Promise<void> {
   if (cli.options['show-token']) return writeStdout(`${token}\n`);
 
   const now = new Date();
-  const namespaceFile = existsSync(files.namespace) ? readFileSync(files.namespace, 'utf8').trim() : undefined;
+  const namespaceFile = existsSync(files.namespace) ? readConfigFile(files.namespace, 'namespace file').trim() : undefined;
   const report: Report = {
     serviceAccountDir: files.dir,
     namespace: { value: namespaceFile, file: files.namespace },

@@ -35,3 +35,47 @@ setup() {
   run -3 --separate-stderr in_pod --no-automount -- serviceaccount.ts
   [[ "$stderr" == *'automountServiceAccountToken is probably false'* ]]
 }
+
+@test "serviceaccount with an unreadable --token-file (a directory) exits 3 naming it" {
+  run -3 --separate-stderr in_pod -- serviceaccount.ts --token-file /tmp
+  [ "$stderr" = 'error: cannot read token file /tmp (EISDIR)' ]
+}
+
+@test "serviceaccount reports a corrupt certificate in the CA file and still exits 0" {
+  ca=$BATS_TEST_TMPDIR/corrupt-ca.crt
+  printf '%s\n' '-----BEGIN CERTIFICATE-----' 'MIIBkTCB+wIJAKHBfpegPjMCMA0GCSqGSIb3DQEBCwUAMBExDzANBgNVBAMMBnVu' \
+    '-----END CERTIFICATE-----' >"$ca"
+  run -0 --separate-stderr in_pod -- serviceaccount.ts -o json --certificate-authority "$ca"
+  [ -z "$stderr" ]
+  [[ "$(jq -r .ca.error <<<"$output")" == 'certificate 1 of 1 is not a valid X.509 certificate'* ]]
+  [ "$(jq -r '.ca.certificates | length' <<<"$output")" = 0 ]
+}
+
+@test "serviceaccount with an unreadable --certificate-authority (a directory) exits 3 naming it" {
+  run -3 --separate-stderr in_pod -- serviceaccount.ts --certificate-authority /tmp
+  [ "$stderr" = 'error: cannot read CA file /tmp (EISDIR)' ]
+}
+
+@test "serviceaccount --check exits 9 when the server answers 2xx with a body that is not JSON" {
+  port_file=$BATS_TEST_TMPDIR/port
+  node -e '
+    const server = require("node:http").createServer((req, res) => { res.writeHead(201, { "Content-Type": "text/html" }); res.end("<html>not json</html>"); });
+    server.listen(0, "127.0.0.1", () => require("node:fs").writeFileSync(process.argv[1], String(server.address().port)));
+    process.once("SIGTERM", () => process.exit(0));' "$port_file" </dev/null >/dev/null 2>&1 3>&- &
+  NOT_JSON_PID=$!
+  until [[ -s $port_file ]]; do kill -0 "$NOT_JSON_PID" || fail 'the stand-in server died'; sleep 0.02; done
+  printf 'opaque-static-token\n' >"$BATS_TEST_TMPDIR/token"
+  run -9 --separate-stderr scripts/serviceaccount.ts --check --server "http://127.0.0.1:$(<"$port_file")" \
+    --token-file "$BATS_TEST_TMPDIR/token"
+  # The first line is the expected warning about sending the token over plain http.
+  [ "${stderr_lines[-1]}" = 'error: the API server answered 2xx but the body is not JSON' ]
+  [ "$(grep -c '^error:' <<<"$stderr")" = 1 ]
+  [[ "$stderr" != *'    at '* ]]
+}
+
+teardown() {
+  if [[ -n ${NOT_JSON_PID:-} ]]; then
+    kill -TERM "$NOT_JSON_PID" 2>/dev/null || true
+    wait "$NOT_JSON_PID" 2>/dev/null || true
+  fi
+}

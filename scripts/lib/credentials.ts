@@ -2,10 +2,10 @@
 // an Authorization header (fresh on every request) and, optionally, a TLS
 // client certificate for the one undici Agent.
 
-import { X509Certificate } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import type { PemSource, ResolvedConfig } from './config.ts';
+import { createPrivateKey, X509Certificate } from 'node:crypto';
+import type { ClientCertificateSource, PemSource, ResolvedConfig } from './config.ts';
 import { configError } from './errors.ts';
+import { readConfigFile } from './files.ts';
 import { ExecCredentialSource, type ExecClusterInfo, type ExecRunner } from './exec-credential.ts';
 import { registerSecret } from './redact.ts';
 import { TokenFile } from './token.ts';
@@ -32,13 +32,7 @@ export function describePem(source: PemSource): string {
 
 /** The PEM text of a source; a missing file is a configuration error naming `what` it was for. */
 export function readPem(source: PemSource, what: string): string {
-  if (!('file' in source)) return source.data;
-  try {
-    return readFileSync(source.file, 'utf8');
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code ?? (err as Error).message;
-    throw configError(`cannot read ${what} ${source.file} (${code})`, err);
-  }
+  return 'file' in source ? readConfigFile(source.file, what) : source.data;
 }
 
 /** The CA bundle as PEM, checked to hold a certificate so a wrong file fails here, not as a TLS mystery. */
@@ -50,6 +44,28 @@ export function readCaBundle(source: PemSource): string {
     throw configError(`CA ${describePem(source)} does not contain a PEM certificate`, err);
   }
   return pem;
+}
+
+/**
+ * The client certificate and key as PEM, checked to parse so a wrong file or garbage
+ * client-certificate-data fails here as a configuration error (exit 3) naming its source,
+ * not at connect time as a TLS or connection mystery. Messages never include the key itself.
+ */
+export function readClientCertificate(source: ClientCertificateSource): ClientCertificatePem {
+  const cert = readPem(source.cert, 'client certificate');
+  const key = readPem(source.key, 'client key');
+  registerSecret(key);
+  try {
+    new X509Certificate(cert);
+  } catch (err) {
+    throw configError(`client certificate ${describePem(source.cert)} does not contain a PEM certificate`, err);
+  }
+  try {
+    createPrivateKey(key);
+  } catch (err) {
+    throw configError(`client key ${describePem(source.key)} does not contain a PEM private key`, err);
+  }
+  return { cert, key };
 }
 
 /** spec.cluster for exec plugins that set provideClusterInfo. */
@@ -72,13 +88,7 @@ const NO_REFRESH = async () => false;
 /** Build the credentials for `config`. Runs an exec plugin once (it may supply a client certificate). */
 export async function loadCredentials(config: ResolvedConfig, options: LoadCredentialsOptions = {}): Promise<Credentials> {
   const fileCertificate: ClientCertificatePem | undefined =
-    config.clientCertificate === undefined
-      ? undefined
-      : {
-          cert: readPem(config.clientCertificate.cert, 'client certificate'),
-          key: readPem(config.clientCertificate.key, 'client key'),
-        };
-  registerSecret(fileCertificate?.key);
+    config.clientCertificate === undefined ? undefined : readClientCertificate(config.clientCertificate);
   const certificateNote = fileCertificate ? ` and client certificate ${describePem(config.clientCertificate!.cert)}` : '';
   const bearer = config.bearer;
 

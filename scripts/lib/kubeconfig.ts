@@ -7,10 +7,10 @@
 // command containing a "/") are resolved against that file's directory, as
 // kubectl does, so a merged entry keeps pointing at the right file.
 
-import { readFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { configError } from './errors.ts';
+import { readConfigFile } from './files.ts';
 
 export interface KubeconfigCluster {
   server?: string;
@@ -225,13 +225,7 @@ export function parseKubeconfig(text: string, path: string): KubeconfigFile {
 
 /** Read and parse one kubeconfig file; a missing or unreadable file is a configuration error. */
 export function readKubeconfig(path: string): KubeconfigFile {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (err) {
-    throw configError(`cannot read kubeconfig ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, err);
-  }
-  return parseKubeconfig(text, path);
+  return parseKubeconfig(readConfigFile(path, 'kubeconfig'), path);
 }
 
 /** Merge parsed files in order: the first file to define a name (or current-context) wins. */

@@ -8,8 +8,8 @@
 // recommends (kubernetes#68164), we re-read the file when our copy is older than
 // a minute, and once more right after a 401.
 
-import { readFileSync } from 'node:fs';
 import { configError } from './errors.ts';
+import { readConfigFile } from './files.ts';
 import { registerSecret } from './redact.ts';
 
 /** Re-read the token file when our copy is older than this. */
@@ -26,7 +26,7 @@ export class TokenFile {
   readonly path: string;
   private readonly maxAgeMs: number;
   private readonly now: () => number;
-  private readonly read: (path: string) => string;
+  private readonly read: ((path: string) => string) | undefined;
   private token: string | undefined;
   private readAt = 0;
 
@@ -34,7 +34,7 @@ export class TokenFile {
     this.path = path;
     this.maxAgeMs = options.maxAgeMs ?? TOKEN_MAX_AGE_MS;
     this.now = options.now ?? Date.now;
-    this.read = options.read ?? ((file) => readFileSync(file, 'utf8'));
+    this.read = options.read;
   }
 
   /** The token, re-read from disk if our copy is older than maxAgeMs. */
@@ -51,19 +51,15 @@ export class TokenFile {
   }
 
   private load(): void {
-    let text: string;
-    try {
-      text = this.read(this.path);
-    } catch (err) {
-      const code = (err as NodeJS.ErrnoException).code ?? (err as Error).message;
-      throw configError(
-        `cannot read token file ${this.path} (${code}): ` +
-          (code === 'ENOENT'
-            ? 'is automountServiceAccountToken false, or the path wrong? pass --token-file'
-            : 'check its permissions'),
-        err,
-      );
-    }
+    const text = readConfigFile(this.path, 'token file', {
+      read: this.read,
+      hint: (code) =>
+        code === 'ENOENT'
+          ? 'is automountServiceAccountToken false, or the path wrong? pass --token-file'
+          : code === 'EACCES' || code === 'EPERM'
+            ? 'check its permissions'
+            : undefined,
+    });
     const token = text.trim();
     if (token === '') throw configError(`token file ${this.path} is empty`);
     registerSecret(token);

@@ -191,11 +191,12 @@ export async function* watchObject(client: WatchClient, options: WatchObjectOpti
   }
 }
 
-function parseJson(body: Buffer): unknown {
+/** A 2xx body as JSON; anything else is an API error (exit 9), not a bug. */
+export function parseJson(body: Buffer): unknown {
   try {
     return JSON.parse(body.toString('utf8'));
   } catch (err) {
-    throw new ExitError(EXIT.API_ERROR, 'the API server answered 200 but the body is not JSON', { cause: err });
+    throw new ExitError(EXIT.API_ERROR, 'the API server answered 2xx but the body is not JSON', { cause: err });
   }
 }
 

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { ensurePki, type Pki } from '../../fixtures/apiserver/pki.ts';
 import type { ResolvedConfig } from '../../scripts/lib/config.ts';
+import { flagsConfig } from './resolved-config.ts';
 import { EXIT, ExitError } from '../../scripts/lib/errors.ts';
 import {
   createServerConnection,
@@ -184,18 +185,7 @@ async function listen(server: Server, host = '127.0.0.1'): Promise<number> {
   return (server.address() as AddressInfo).port;
 }
 
-function configFor(server: string, overrides: Partial<ResolvedConfig> = {}): ResolvedConfig {
-  return {
-    source: { kind: 'flags', description: 'test' },
-    server,
-    insecureSkipTlsVerify: false,
-    namespace: 'default',
-    namespaceSource: 'default',
-    tried: [],
-    notes: [],
-    ...overrides,
-  };
-}
+const configFor = flagsConfig;
 
 describe('ApiClient over http', () => {
   let handler: Handler = (_req, res) => res.end();

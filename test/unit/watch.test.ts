@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import type { ResolvedConfig } from '../../scripts/lib/config.ts';
+import { flagsConfig } from './resolved-config.ts';
 import { EXIT, ExitError } from '../../scripts/lib/errors.ts';
 import { ApiClient, splitLines } from '../../scripts/lib/http.ts';
 import { createLog } from '../../scripts/lib/log.ts';
@@ -80,18 +81,8 @@ describe('watch requests and events', () => {
 
 type Handler = (req: IncomingMessage, res: ServerResponse, url: URL) => void;
 
-function configFor(server: string, overrides: Partial<ResolvedConfig> = {}): ResolvedConfig {
-  return {
-    source: { kind: 'flags', description: 'test' },
-    server,
-    insecureSkipTlsVerify: false,
-    namespace: 'test',
-    namespaceSource: 'test',
-    tried: [],
-    notes: [],
-    ...overrides,
-  };
-}
+const configFor = (server: string, overrides: Partial<ResolvedConfig> = {}) =>
+  flagsConfig(server, { namespace: 'test', namespaceSource: 'test', ...overrides });
 
 describe('ApiClient.stream and watchObject', () => {
   let handler: Handler = (_req, res) => res.end();

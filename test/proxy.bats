@@ -69,6 +69,70 @@ pod_script() {
   assert_output $'Forbidden\n403\nForbidden\n403\nForbidden\n403\nForbidden\n403\n2'
 }
 
+@test "proxy sends a backslash target to its API server as %5C, like kubectl proxy, and never to the host it names" {
+  # WHATWG URL parsing reads "/\\host" as "//host": the target must not choose where the token goes.
+  run -0 --separate-stderr pod_script '
+    serve echo node --import tsx "$REPO_ROOT/test/helpers/header-echo.ts"
+    serve trap node --import tsx "$REPO_ROOT/test/helpers/header-echo.ts" 127.0.0.2
+    start_kubectl_proxy kubectl --server "http://127.0.0.1:$ECHO_PORT" --token="$(cat "$SA/token")"
+    start_proxy proxy --server "http://127.0.0.1:$ECHO_PORT" --token-file "$SA/token"
+    for port in "$KUBECTL_PORT" "$PROXY_PORT"; do
+      curl -s --path-as-is "http://127.0.0.1:$port/\\127.0.0.2:$TRAP_PORT/x" | jq -r ".url"
+    done
+    echo "trap lines: $(wc -l <"$WORK/trap.out")"
+    grep -c "^GET /\\\\127\.0\.0\.2:$TRAP_PORT/x 200 .* upstream=http://127\.0\.0\.1:$ECHO_PORT$" "$WORK/proxy.err"'
+  # kubectl proxy first, then proxy.ts; the trap printed only its "Starting to serve" line.
+  assert_output --regexp $'^/%5C127\\.0\\.0\\.2:[0-9]+/x\n/%5C127\\.0\\.0\\.2:[0-9]+/x\ntrap lines: 1\n1$'
+}
+
+@test "proxy with verified TLS answers a backslash target naming another listener as the API server does, like kubectl proxy" {
+  run -0 --separate-stderr pod_script '
+    start_kubectl_proxy kubectl --server="$API" --certificate-authority="$SA/ca.crt" --token="$(cat "$SA/token")"
+    start_proxy proxy
+    for port in "$KUBECTL_PORT" "$PROXY_PORT"; do
+      curl -s -g --path-as-is "http://127.0.0.1:$port/\\[::1]:443/api" >"$WORK/$port.json"
+    done
+    cmp "$WORK/$KUBECTL_PORT.json" "$WORK/$PROXY_PORT.json" && echo identical
+    jq -r "[.code, .reason] | join(\" \")" "$WORK/$PROXY_PORT.json"'
+  # The API server itself answered (a Status, not the /api document [::1]:443 would have served).
+  assert_output $'identical\n403 Forbidden'
+}
+
+@test "proxy refuses a WebSocket exec spelled with a backslash as kubectl proxy does, and the command never runs" {
+  run -0 --separate-stderr pod_script '
+    start_kubectl_proxy kubectl --server="$API" --certificate-authority="$SA/ca.crt" --token="$(cat "$KUBE_IN_POD_ADMIN_TOKEN_FILE")"
+    start_proxy proxy --token-file "$KUBE_IN_POD_ADMIN_TOKEN_FILE"
+    for port in "$KUBECTL_PORT" "$PROXY_PORT"; do
+      curl -s --path-as-is -o /dev/null -w "%{http_code}\n" -H "Connection: Upgrade" -H "Upgrade: websocket" \
+        -H "Sec-WebSocket-Version: 13" -H "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==" -H "Sec-WebSocket-Protocol: v5.channel.k8s.io" \
+        "http://127.0.0.1:$port/api/v1/namespaces/default/pods/kube-in-pod-sandbox\\exec?command=echo&command=hi"
+    done
+    grep -c "exec?command=echo&command=hi 400 .*upgrade websocket" "$WORK/proxy.err"'
+  assert_output $'400\n400\n1'
+}
+
+@test "proxy refuses Impersonate-* headers with 403 Forbidden by default and logs why" {
+  run -0 --separate-stderr pod_script '
+    start_proxy proxy
+    curl -s -w "%{http_code}\n" -H "Impersonate-User: jane" "localhost:$PROXY_PORT/api"
+    curl -s -w "%{http_code}\n" -H "Impersonate-Group: system:masters" "localhost:$PROXY_PORT/api"
+    grep -c "^GET /api 403 .*rejected: Impersonate-.* header: impersonation is off (--allow-impersonation passes it on)$" "$WORK/proxy.err"'
+  assert_output $'Forbidden\n403\nForbidden\n403\n2'
+}
+
+@test "proxy with --allow-impersonation passes Impersonate-* headers on and gets the API server's answer, as kubectl proxy does" {
+  run -0 --separate-stderr pod_script '
+    start_kubectl_proxy kubectl --server="$API" --certificate-authority="$SA/ca.crt" --token="$(cat "$SA/token")"
+    start_proxy proxy --allow-impersonation
+    for port in "$KUBECTL_PORT" "$PROXY_PORT"; do
+      curl -s -H "Impersonate-User: jane" "localhost:$port/api/v1/namespaces/default/configmaps" >"$WORK/$port.json"
+    done
+    cmp "$WORK/$KUBECTL_PORT.json" "$WORK/$PROXY_PORT.json" && echo identical
+    jq -r "[.code, .message] | join(\" \")" "$WORK/$PROXY_PORT.json"'
+  assert_output 'identical
+403 users "jane" is forbidden: User "system:serviceaccount:default:default" cannot impersonate resource "users" in API group "" at the cluster scope'
+}
+
 @test "proxy passes kubectl exec through when --reject-paths allows it and the token may exec" {
   run -0 --separate-stderr pod_script '
     start_proxy proxy --reject-paths "^/api/.*/pods/.*/attach" --token-file "$KUBE_IN_POD_ADMIN_TOKEN_FILE"

@@ -1,36 +1,40 @@
-// scripts/lib/proxy-rules.ts: kubectl proxy's filter, path handling and header rewriting, case by case
+// scripts/lib/proxy/{rules,path,headers}.ts: kubectl proxy's filter, path handling and header rewriting, case by case
 // (kubectl's pkg/proxy/proxy_server.go, Go's ServeMux and net.SplitHostPort are the reference).
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { EXIT, ExitError } from '../../scripts/lib/errors.ts';
+import { FORBIDDEN_ANSWER, NOT_FOUND_ANSWER } from '../../scripts/lib/proxy/answers.ts';
+import {
+  downstreamResponseHeaders,
+  headerPairs,
+  pairsFromHeaderRecord,
+  serializeResponseHead,
+  upstreamRequestHeaders,
+} from '../../scripts/lib/proxy/headers.ts';
+import {
+  cleanPath,
+  escapePath,
+  isLongRunning,
+  movedPermanently,
+  normaliseApiPrefix,
+  parseRequestTarget,
+  routeApiPrefix,
+  unescapePath,
+  upstreamPath,
+} from '../../scripts/lib/proxy/path.ts';
 import {
   DEFAULT_ACCEPT_HOSTS,
   DEFAULT_ACCEPT_PATHS,
   DEFAULT_REJECT_METHODS,
   DEFAULT_REJECT_PATHS,
-  FORBIDDEN_ANSWER,
-  NOT_FOUND_ANSWER,
-  cleanPath,
   createFilter,
-  downstreamResponseHeaders,
-  escapePath,
   extractHost,
   filterRequest,
-  headerPairs,
-  isLongRunning,
-  movedPermanently,
-  normaliseApiPrefix,
-  pairsFromHeaderRecord,
+  impersonationHeader,
   parseRegexpList,
-  parseRequestTarget,
-  routeApiPrefix,
   routeRequest,
-  serializeResponseHead,
-  unescapePath,
-  upstreamPath,
-  upstreamRequestHeaders,
   type ProxyRules,
-} from '../../scripts/lib/proxy-rules.ts';
+} from '../../scripts/lib/proxy/rules.ts';
 
 const DEFAULT_FILTER = createFilter({
   acceptHosts: DEFAULT_ACCEPT_HOSTS,
@@ -197,6 +201,13 @@ describe('paths', () => {
     assert.equal(upstreamPath('/custom/api/v1/x%20y', '/api/v1/x y', '/custom/'), '/api/v1/x%20y');
     assert.equal(upstreamPath('/%63ustom/api', '/api', '/custom/'), '/api');
   });
+  it('upstreamPath re-escapes a raw path that Go would not send as it is (validEncoded): backslash, quote, braces', () => {
+    assert.equal(upstreamPath('/\\127.0.0.2:8443/x', '/\\127.0.0.2:8443/x', '/'), '/%5C127.0.0.2:8443/x');
+    assert.equal(upstreamPath('/api/v1/namespaces/a/pods/b\\exec', '/api/v1/namespaces/a/pods/b\\exec', '/'), '/api/v1/namespaces/a/pods/b%5Cexec');
+    assert.equal(upstreamPath('/a"b{c}|d^e`f<g>', '/a"b{c}|d^e`f<g>', '/'), '/a%22b%7Bc%7D%7Cd%5Ee%60f%3Cg%3E');
+    // Characters validEncoded accepts keep the caller's spelling, as Go keeps RawPath.
+    assert.equal(upstreamPath("/a!b*c'(d)[e]", "/a!b*c'(d)[e]", '/'), "/a!b*c'(d)[e]");
+  });
   it('isLongRunning knows watches (query or /watch/ path) and followed logs', () => {
     assert.equal(isLongRunning('/api/v1/pods', 'watch=1'), true);
     assert.equal(isLongRunning('/api/v1/pods', 'watch=true&resourceVersion=5'), true);
@@ -242,6 +253,21 @@ describe('routeRequest (everything before a byte goes upstream)', () => {
   it('checks the host of an absolute-form target rather than the Host header', () => {
     const routed = route('http://evil.example/api', 'localhost');
     assert.equal(routed.kind === 'answer' && routed.rejected, 'host "evil.example" matches no --accept-hosts');
+  });
+  it('forwards a backslash target to the API server as %5C, never as an authority', () => {
+    assert.deepEqual(route('/\\127.0.0.2:8443/x'), { kind: 'forward', pathAndQuery: '/%5C127.0.0.2:8443/x', longRunning: false });
+    const exec = route('/api/v1/namespaces/a/pods/b\\exec?command=sh');
+    assert.deepEqual(exec, { kind: 'forward', pathAndQuery: '/api/v1/namespaces/a/pods/b%5Cexec?command=sh', longRunning: false });
+  });
+  it('refuses Impersonate-* headers with 403 unless impersonation is allowed', () => {
+    for (const name of ['Impersonate-User', 'impersonate-group', 'Impersonate-Uid', 'Impersonate-Extra-scopes']) {
+      const refused = routeRequest('GET', '/api', 'localhost', DEFAULT_RULES, ['Host', 'localhost', name, 'jane']);
+      assert.equal(refused.kind === 'answer' && refused.answer, FORBIDDEN_ANSWER);
+      assert.equal(refused.kind === 'answer' && refused.rejected, `${name} header: impersonation is off (--allow-impersonation passes it on)`);
+    }
+    const allowed = routeRequest('GET', '/api', 'localhost', { ...DEFAULT_RULES, allowImpersonation: true }, ['Impersonate-User', 'jane']);
+    assert.equal(allowed.kind, 'forward');
+    assert.equal(impersonationHeader(['Accept', '*/*', 'X-Impersonate-User', 'x']), undefined);
   });
   it('forwards everything with --disable-filter', () => {
     assert.equal(route('/api/v1/namespaces/a/pods/b/exec', 'evil.example', { apiPrefix: '/', filter: undefined }).kind, 'forward');

@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 
-import { findResourceType, type ResourceType } from '../../fixtures/apiserver/resources.ts';
+import { findResourceType, RESOURCE_TYPES, type ResourceType } from '../../fixtures/apiserver/resources.ts';
 import { columnsFor, findNodeRoles, humanDuration, partialObjectMetadata, tableFor, type IncludeObject } from '../../fixtures/apiserver/table.ts';
 
 type Json = Record<string, any>;
@@ -422,4 +422,30 @@ test('replicasets and replicationcontrollers share columns but print their own s
   assert.deepEqual(rsTable.columnDefinitions.map((c: Json) => c.name), ['Name', 'Desired', 'Current', 'Ready', 'Age', 'Containers', 'Images', 'Selector']);
   assert.deepEqual(rsTable.rows[0].cells, ['web-1', 3, 3, 2, '90s', 'c', 'nginx', 'app=web']);
   assert.deepEqual(rcTable.rows[0].cells, rsTable.rows[0].cells);
+});
+
+// Column lists (table/columns.ts) and print funcs (table/<group>.ts) live in
+// different files; a row must still carry exactly one cell per column.
+test('every resource type prints one cell per column, for a bare and a populated object', () => {
+  const populated = {
+    metadata: meta('x', 60),
+    spec: { replicas: 2, template: { spec: { containers: [{ name: 'c', image: 'i' }] } }, selector: { matchLabels: { a: 'b' } } },
+    status: { replicas: 2, readyReplicas: 1, phase: 'Running' },
+  };
+  for (const r of RESOURCE_TYPES) {
+    const columns = columnsFor(r);
+    for (const obj of [{}, populated]) {
+      const t = tableFor(r, [obj], { includeObject: 'None', resourceVersion: '1', now: NOW }) as Json;
+      assert.equal(t['rows'][0]['cells'].length, columns.length, `${r.group}/${r.name}`);
+      assert.deepEqual(t['columnDefinitions'], columns, `${r.group}/${r.name}`);
+    }
+  }
+});
+
+test('workloads with a pod template end in Age, then wide Containers, Images (and Selector)', () => {
+  const tail = (group: string, name: string) => columnsFor(rt(group, name)).map((c) => `${c.name}:${c.priority}`).slice(-4);
+  for (const [group, name] of [['', 'replicationcontrollers'], ['apps', 'replicasets'], ['apps', 'daemonsets'], ['apps', 'deployments'], ['batch', 'jobs'], ['batch', 'cronjobs']]) {
+    assert.deepEqual(tail(group, name), ['Age:0', 'Containers:1', 'Images:1', 'Selector:1'], `${group}/${name}`);
+  }
+  assert.deepEqual(columnsFor(rt('apps', 'statefulsets')).map((c) => `${c.name}:${c.priority}`), ['Name:0', 'Ready:0', 'Age:0', 'Containers:1', 'Images:1']);
 });

@@ -67,6 +67,107 @@ api() {
   grep -qi '^content-type: application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList' "$BATS_TEST_TMPDIR/headers"
 }
 
+# ---- request targets (net/http's url.ParseRequestURI) ----------------------------------------------
+
+# The server is alive and answers as before.
+assert_server_alive() {
+  kill -0 "$APISERVER_PID"
+  run -0 api "$APISERVER_URL/version"
+  assert_equal "$(jq -r .gitVersion <<<"$output")" v1.32.4
+}
+
+@test "a target starting with // is a path that no route serves, for plain and upgrade requests" {
+  for target in '//a:99999/api' '//[/api' '//user@/api' '//api' '//api/v1/namespaces/test/pods'; do
+    run -0 api --request-target "$target" -w '\n%{http_code}' "$APISERVER_URL"
+    assert_output $'404 page not found\n\n404'
+    run -0 api --request-target "$target" -H 'Connection: Upgrade' -H 'Upgrade: websocket' -H 'Sec-WebSocket-Version: 13' \
+      -H 'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==' "$APISERVER_URL"
+    assert_output "{\"kind\":\"Status\",\"apiVersion\":\"v1\",\"metadata\":{},\"status\":\"Failure\",\"message\":\"upgrade not supported on $target; this server upgrades pods/exec only\",\"reason\":\"BadRequest\",\"code\":400}"
+  done
+  assert_server_alive
+}
+
+@test "a bad percent escape in the target is a 400 status, for plain and upgrade requests" {
+  local expected='{"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure","message":"parse \"//%zz/api\": invalid URL escape \"%zz\"","reason":"BadRequest","code":400}'
+  run -0 api --request-target '//%zz/api' -w '%{http_code}' "$APISERVER_URL"
+  assert_output "$expected"$'\n400'
+  run -0 api --request-target '//%zz/api' -H 'Connection: Upgrade' -H 'Upgrade: websocket' -H 'Sec-WebSocket-Version: 13' \
+    -H 'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==' "$APISERVER_URL"
+  assert_output "$expected"
+  run -0 api --request-target '/api/v1/namespaces/test/pods/x%' -w '%{http_code}' "$APISERVER_URL"
+  assert_output --partial '"message":"parse \"/api/v1/namespaces/test/pods/x%\": invalid URL escape \"%\""'
+  assert_server_alive
+}
+
+@test "a backslash is a byte of the name, not a path separator" {
+  run -0 api --request-target '/api/v1/namespaces/test/pods/gateway-7xk2q\exec' -w '%{http_code}' "$APISERVER_URL"
+  assert_output '{"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure","message":"pods \"gateway-7xk2q\\exec\" not found","reason":"NotFound","details":{"name":"gateway-7xk2q\\exec","kind":"pods"},"code":404}'$'\n404'
+}
+
+@test "escapes decode into the path and an absolute-form target is served by its path" {
+  run -0 api --request-target '/api/v1/namespaces%2Ftest/pods/gateway-7xk2q' "$APISERVER_URL"
+  assert_equal "$(jq -r .metadata.name <<<"$output")" gateway-7xk2q
+  run -0 api --request-target 'https://kubernetes.default.svc/api/v1/namespaces/test/pods/gateway-7xk2q?pretty=false' "$APISERVER_URL"
+  assert_equal "$(jq -r .metadata.name <<<"$output")" gateway-7xk2q
+}
+
+# ---- bad input --------------------------------------------------------------------------------------
+
+@test "concurrent watches that time out between bookmarks end cleanly and the server lives on" {
+  local url="$APISERVER_URL/api/v1/namespaces/test/configmaps?watch=1&allowWatchBookmarks=true&timeoutSeconds=1"
+  local round i
+  for round in 1 2; do
+    local pids=()
+    for i in 1 2 3 4 5 6 7 8; do
+      api --max-time 5 -o "$BATS_TEST_TMPDIR/watch-$round-$i" "$url" 3>&- &
+      pids+=($!)
+    done
+    for i in "${pids[@]}"; do wait "$i"; done
+  done
+  assert_server_alive
+  run -0 jq -r .type "$BATS_TEST_TMPDIR/watch-2-8"
+  assert_line BOOKMARK
+}
+
+@test "a body above 3 MiB is refused with 413 without being read" {
+  head -c $((3 * 1024 * 1024 + 1)) /dev/zero | tr '\0' ' ' >"$BATS_TEST_TMPDIR/big.json"
+  run -0 api -w '%{http_code}' -H 'Content-Type: application/json' --data-binary @"$BATS_TEST_TMPDIR/big.json" "$APISERVER_URL/api/v1/namespaces/default/configmaps"
+  assert_output '{"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure","message":"Request entity too large: limit is 3145728","reason":"RequestEntityTooLarge","code":413}'$'\n413'
+  assert_server_alive
+}
+
+@test "a null body decodes as an empty object and a deeply nested one is a 400" {
+  run -0 api -H 'Content-Type: application/json' -d 'null' "$APISERVER_URL/api/v1/namespaces/default/configmaps"
+  assert_equal "$(jq -r '(.code|tostring) + " " + .message' <<<"$output")" '422 ConfigMap "" is invalid: metadata.name: Required value: name or generateName is required'
+  run -0 api -H 'Content-Type: application/json' -d 'null' "$APISERVER_URL/apis/authentication.k8s.io/v1/selfsubjectreviews"
+  assert_equal "$(jq -c '[.kind, .status.userInfo.username]' <<<"$output")" '["SelfSubjectReview","kube-in-pod:admin"]'
+  python3 -c 'print("[" * 5000 + "]" * 5000)' >"$BATS_TEST_TMPDIR/deep.json"
+  run -0 api -H 'Content-Type: application/json' --data-binary @"$BATS_TEST_TMPDIR/deep.json" "$APISERVER_URL/api/v1/namespaces/default/configmaps"
+  assert_equal "$(jq -r '(.code|tostring) + " " + .reason' <<<"$output")" '400 BadRequest'
+  assert_output --partial 'the object provided is unrecognized (must be of type ConfigMap): couldn'"'"'t get version/kind; json parse error: invalid character '"'"'['"'"' exceeded max depth (5b5b5b'
+  run -0 api -X PATCH -H 'Content-Type: application/merge-patch+json' -d 'null' "$APISERVER_URL/api/v1/namespaces/default/configmaps/kube-root-ca.crt"
+  assert_output '{"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure","message":"Invalid JSON Patch","reason":"BadRequest","code":400}'
+}
+
+@test "typed query parameters that do not parse are a 400 with strconv's text" {
+  local url="$APISERVER_URL/api/v1/namespaces/test/configmaps"
+  run -0 api -w '%{http_code}' "$url?limit=abc"
+  assert_output '{"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure","message":"strconv.ParseInt: parsing \"abc\": invalid syntax","reason":"BadRequest","code":400}'$'\n400'
+  run -0 api -w '%{http_code}' "$url?watch=1&timeoutSeconds=abc"
+  assert_output '{"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure","message":"strconv.ParseInt: parsing \"abc\": invalid syntax","reason":"BadRequest","code":400}'$'\n400'
+  run -0 api "$url?limit=99999999999999999999"
+  assert_equal "$(jq -r .message <<<"$output")" 'strconv.ParseInt: parsing "99999999999999999999": value out of range'
+  run -0 api -X DELETE "$url/nothing?gracePeriodSeconds=soon"
+  assert_equal "$(jq -r .message <<<"$output")" 'strconv.ParseInt: parsing "soon": invalid syntax'
+}
+
+@test "a write in a media type the server does not speak is a 415" {
+  run -0 api -w '%{http_code}' -H 'Content-Type: text/garbage' -d '{"metadata":{"name":"garbage"}}' "$APISERVER_URL/api/v1/namespaces/default/configmaps"
+  assert_output '{"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure","message":"the body of the request was in an unknown format - accepted media types include: application/json, application/yaml, application/vnd.kubernetes.protobuf","reason":"UnsupportedMediaType","code":415}'$'\n415'
+  run -0 api -X PATCH -H 'Content-Type: text/garbage' -d '{}' "$APISERVER_URL/api/v1/namespaces/default/configmaps/kube-root-ca.crt"
+  assert_equal "$(jq -r '(.code|tostring) + " " + .message' <<<"$output")" '415 the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/strategic-merge-patch+json, application/apply-patch+yaml'
+}
+
 # ---- resources ------------------------------------------------------------------------------------
 
 @test "a configmap goes through create, conflict, patch and delete with the real status texts" {
@@ -198,6 +299,52 @@ api() {
   run -0 curl -sS --cacert "$APISERVER_CA" --cert "$pki/admin.crt" --key "$pki/admin.key" -H 'Content-Type: application/json' \
     -d '{"apiVersion":"authentication.k8s.io/v1","kind":"SelfSubjectReview"}' "$APISERVER_URL/apis/authentication.k8s.io/v1/selfsubjectreviews"
   assert_equal "$(jq -c .status.userInfo <<<"$output")" '{"username":"kube-in-pod:admin","groups":["system:masters","system:authenticated"]}'
+}
+
+# ---- impersonation (filters/impersonation.go) ------------------------------------------------------
+
+# A SelfSubjectReview as the impersonator ServiceAccount (fixtures/cluster/60-impersonation.yaml), with
+# the extra curl arguments (headers) given.
+review_as_impersonator() {
+  local token
+  token=$(api "$APISERVER_URL/api/v1/namespaces/test/secrets/impersonator-token" | jq -r .data.token | base64 -d)
+  CURL_TOKEN=$token api -H 'Content-Type: application/json' -d '{"apiVersion":"authentication.k8s.io/v1","kind":"SelfSubjectReview"}' \
+    "$@" "$APISERVER_URL/apis/authentication.k8s.io/v1/selfsubjectreviews"
+}
+
+@test "an identity allowed to impersonate a user becomes that user, with system:authenticated added" {
+  run -0 review_as_impersonator -H 'Impersonate-User: jane'
+  assert_equal "$(jq -c .status.userInfo <<<"$output")" '{"username":"jane","groups":["system:authenticated"]}'
+  local token
+  token=$(api "$APISERVER_URL/api/v1/namespaces/test/secrets/impersonator-token" | jq -r .data.token | base64 -d)
+  run -0 env CURL_TOKEN="$token" bash -c "$(declare -f api); api -H 'Impersonate-User: jane' '$APISERVER_URL/api/v1/namespaces/test/pods'"
+  assert_equal "$(jq -r .message <<<"$output")" 'pods is forbidden: User "jane" cannot list resource "pods" in API group "" in the namespace "test"'
+}
+
+@test "impersonating what the requester may not is forbidden with the filter's texts" {
+  run -0 review_as_impersonator -H 'Impersonate-User: bob'
+  assert_output '{"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure","message":"users \"bob\" is forbidden: User \"system:serviceaccount:test:impersonator\" cannot impersonate resource \"users\" in API group \"\" at the cluster scope","reason":"Forbidden","details":{"name":"bob","kind":"users"},"code":403}'
+  run -0 review_as_impersonator -H 'Impersonate-User: jane' -H 'Impersonate-Group: developers'
+  assert_equal "$(jq -r .message <<<"$output")" 'groups "developers" is forbidden: User "system:serviceaccount:test:impersonator" cannot impersonate resource "groups" in API group "" at the cluster scope'
+  run -0 review_as_impersonator -H 'Impersonate-User: jane' -H 'Impersonate-Extra-Example.com%2Fteam: blue'
+  assert_equal "$(jq -r .message <<<"$output")" 'userextras.authentication.k8s.io "blue" is forbidden: User "system:serviceaccount:test:impersonator" cannot impersonate resource "userextras/example.com/team" in API group "authentication.k8s.io" at the cluster scope'
+  run -0 review_as_impersonator -H 'Impersonate-User: jane' -H 'Impersonate-Uid: 1234'
+  assert_equal "$(jq -r .message <<<"$output")" 'uids.authentication.k8s.io "1234" is forbidden: User "system:serviceaccount:test:impersonator" cannot impersonate resource "uids" in API group "authentication.k8s.io" at the cluster scope'
+  run -0 review_as_impersonator -H 'Impersonate-User: system:serviceaccount:test:default'
+  assert_equal "$(jq -r .message <<<"$output")" 'serviceaccounts "default" is forbidden: User "system:serviceaccount:test:impersonator" cannot impersonate resource "serviceaccounts" in API group "" in the namespace "test"'
+}
+
+@test "impersonating groups, extras or a uid without a user is a 400" {
+  run -0 api -w '%{http_code}' -H 'Impersonate-Group: developers' -H 'Impersonate-Uid: 1234' "$APISERVER_URL/api/v1/namespaces/test/pods"
+  assert_output '{"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure","message":"requested [{Group  developers    } {UID  1234  authentication.k8s.io/v1  }] without impersonating a user","reason":"BadRequest","code":400}'$'\n400'
+}
+
+@test "an admin impersonating a service account gets its groups, extras and uid as given" {
+  run -0 api -H 'Content-Type: application/json' -d '{}' -H 'Impersonate-User: system:serviceaccount:test:default' "$APISERVER_URL/apis/authentication.k8s.io/v1/selfsubjectreviews"
+  assert_equal "$(jq -c .status.userInfo <<<"$output")" '{"username":"system:serviceaccount:test:default","groups":["system:serviceaccounts","system:serviceaccounts:test","system:authenticated"]}'
+  run -0 api -H 'Content-Type: application/json' -d '{}' -H 'Impersonate-User: jane' -H 'Impersonate-Group: developers' -H 'Impersonate-Group: admins' \
+    -H 'Impersonate-Uid: 1234' -H 'Impersonate-Extra-Example.com%2Fteam: blue' -H 'Impersonate-Extra-Example.com%2Fteam: green' "$APISERVER_URL/apis/authentication.k8s.io/v1/selfsubjectreviews"
+  assert_equal "$(jq -c .status.userInfo <<<"$output")" '{"username":"jane","uid":"1234","groups":["developers","admins","system:authenticated"],"extra":{"example.com/team":["blue","green"]}}'
 }
 
 # ---- fault injection (test-only) ------------------------------------------------------------------

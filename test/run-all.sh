@@ -4,7 +4,7 @@
 #
 # Usage: bash test/run-all.sh [BATS_FILE...]     (default: every test/*.bats)
 set -uo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 2
 
 passed=0 failed=0 skipped=0
 log_dir=$(mktemp -d)

@@ -39,6 +39,7 @@ make_hermetic
 
 # Skips (exit 77 of `fixtures/pod --check`) with the sandbox's own one-line reason; any other
 # failure of the check is a real failure.
+# shellcheck disable=SC2120 # callers may pass pod flags (e.g. --ipv6); enter_pod_suite passes none
 require_sandbox() {
   local reason status=0
   reason=$("$REPO_ROOT/fixtures/pod" --check "$@" 2>&1) || status=$?

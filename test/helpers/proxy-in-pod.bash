@@ -17,7 +17,10 @@
 # Needs: $REPO_ROOT (test/helpers/common.bash) and $WORK (a directory outside the pod's mounts).
 set -euo pipefail
 
+# For the test scripts that source this file:
+# shellcheck disable=SC2034
 SA=/var/run/secrets/kubernetes.io/serviceaccount
+# shellcheck disable=SC2034
 API=https://kubernetes.default.svc
 _started_pids=()
 

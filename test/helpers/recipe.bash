@@ -1,7 +1,9 @@
-# test/helpers/recipe.bash — the seed recipe's curl, for suites that compare a script with it.
+# test/helpers/recipe.bash — the curl of "Accessing the Kubernetes API from a Pod"
+# (https://kubernetes.io/docs/tasks/run-application/access-api-from-pod/), for suites that compare a
+# script with it.
 #
 # Load it after helpers/common, from setup:
-#     setup() { load helpers/common; load helpers/recipe; require_sandbox; cd "$REPO_ROOT"; }
+#     setup() { load helpers/common; load helpers/recipe; enter_pod_suite; }
 # It defines:
 #   SA_DIR                          where kubelet mounts the service-account volume
 #   CURL_RECIPE                     the recipe's curl as a bash -c script; $1 = URL path; the token is

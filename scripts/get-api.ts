@@ -13,8 +13,8 @@
  * Honours HTTPS_PROXY/https_proxy, http_proxy, ALL_PROXY and NO_PROXY as curl does.
  *
  * Exit codes: 0 ok, 1 bug, 2 usage, 3 no configuration, 4 connection failed,
- * 5 TLS verification failed, 6 HTTP 401, 7 HTTP 403, 8 HTTP 404, 9 other HTTP error.
- * On an HTTP error the server's Status document is still printed on stdout.
+ * 5 TLS verification failed, 6 HTTP 401, 7 HTTP 403, 8 HTTP 404, 9 other HTTP error,
+ * 130 SIGINT, 143 SIGTERM. On an HTTP error the server's Status document is still printed on stdout.
  *
  * Equivalent curl (in a pod):
  *   SERVICEACCOUNT=/var/run/secrets/kubernetes.io/serviceaccount

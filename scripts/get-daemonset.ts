@@ -22,7 +22,9 @@
  *
  * Exit codes: 0 ok (also when --watch-count or --timeout ends a watch), 1 bug, 2 usage,
  * 3 no configuration, 4 connection failed, 5 TLS verification failed, 6 HTTP 401, 7 HTTP 403,
- * 8 HTTP 404 (no such DaemonSet), 9 other HTTP error. On an HTTP error the Status document is printed on stdout.
+ * 8 HTTP 404 (no such DaemonSet), 9 other HTTP error, 130 SIGINT (Ctrl-C), 143 SIGTERM (a watch stops there too;
+ * under `npx tsx` a SIGTERM to npx never reaches the script: run it with node). On an HTTP error the Status document
+ * is printed on stdout. NAME must be a lowercase RFC 1123 subdomain and -n a label (else exit 2).
  *
  * Equivalent curl (in a pod):
  *   SERVICEACCOUNT=/var/run/secrets/kubernetes.io/serviceaccount
@@ -37,15 +39,15 @@
 import { stringify as toYaml } from 'yaml';
 import { runScript, writeStdout, type Cli } from './lib/cli.ts';
 import { renderCurl } from './lib/curl.ts';
-import { usageError } from './lib/errors.ts';
+import { NAMESPACE_FLAG_SOURCE } from './lib/config.ts';
+import { configError, usageError } from './lib/errors.ts';
 import { parseGoDuration, type ApiRequest } from './lib/http.ts';
+import { dnsLabelProblem, dnsSubdomainProblem, quoteName } from './lib/names.ts';
 import { columnWidths, formatColumns, prettyJson } from './lib/output.ts';
 import { DEFAULT_WATCH_TIMEOUT_SECONDS, parseJson, watchObject, watchRequest, type KubeObject } from './lib/watch.ts';
 
 const OUTPUT_FORMATS = ['json', 'yaml', 'status'] as const;
 type OutputFormat = (typeof OUTPUT_FORMATS)[number];
-/** Object names are DNS subdomains (RFC 1123), which also keeps the URL path safe. */
-const NAME_PATTERN = /^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/;
 const STATUS_HEADER = ['NAME', 'DESIRED', 'CURRENT', 'READY', 'UP-TO-DATE', 'AVAILABLE', 'UNAVAILABLE'] as const;
 const YAML_OPTIONS = { sortMapEntries: true, indentSeq: false, lineWidth: 0 } as const;
 
@@ -138,8 +140,18 @@ function watchSettings(options: Cli<typeof OPTIONS>['options']): WatchSettings |
   };
 }
 
-function checkName(what: string, value: string): void {
-  if (!NAME_PATTERN.test(value)) throw usageError(`${what} must be a lower-case DNS name (got ${value})`);
+/** DaemonSet names are DNS subdomains (which also keeps the URL path safe): anything else is a typo, exit 2. */
+function checkName(name: string): void {
+  const problem = dnsSubdomainProblem(name);
+  if (problem !== undefined) throw usageError(`NAME ${quoteName(name)} is not a valid DaemonSet name: ${problem}`);
+}
+
+/** Namespaces are DNS labels: a bad -n is a usage error, a bad one from a kubeconfig or the pod's file a configuration error. */
+function checkNamespace(namespace: string, source: string): void {
+  const problem = dnsLabelProblem(namespace);
+  if (problem === undefined) return;
+  const message = `namespace ${quoteName(namespace)} (from ${source}) is not a valid namespace: ${problem}`;
+  throw source === NAMESPACE_FLAG_SOURCE ? usageError(message) : configError(message);
 }
 
 /** /apis/apps/v1/namespaces/NS/daemonsets: where the watch looks. */
@@ -213,9 +225,9 @@ async function main(cli: Cli<typeof OPTIONS>): Promise<void> {
   const format = outputFormat(cli.options.output);
   const watch = watchSettings(cli.options);
   const name = cli.positionals[0] ?? '';
-  checkName('NAME', name);
-  const namespace = cli.config().namespace;
-  checkName('the namespace', namespace);
+  checkName(name);
+  const { namespace, namespaceSource } = cli.config();
+  checkNamespace(namespace, namespaceSource);
   const request = daemonSetRequest(namespace, name);
   if (cli.printCurlOnly) {
     const extra = format === 'json' ? [] : [`curl prints the JSON; -o ${format} is computed from it`];

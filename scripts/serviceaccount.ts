@@ -18,7 +18,7 @@
  *
  * Exit codes: 0 ok, 1 bug, 2 usage, 3 no token file (not in a pod, or
  * automountServiceAccountToken: false); with --check also 4 connection failed,
- * 5 TLS verification failed, 6 HTTP 401, 7 HTTP 403, 8 HTTP 404, 9 other HTTP error.
+ * 5 TLS verification failed, 6 HTTP 401, 7 HTTP 403, 8 HTTP 404, 9 other HTTP error; 130 SIGINT, 143 SIGTERM.
  *
  * Equivalent shell (the seed recipe's first steps):
  *   SERVICEACCOUNT=/var/run/secrets/kubernetes.io/serviceaccount
@@ -39,6 +39,7 @@ import { processEnvironment, serviceAccountFiles, type ServiceAccountFiles } fro
 import { readPem } from './lib/credentials.ts';
 import { EXIT, ExitError, configError, isExitError, usageError } from './lib/errors.ts';
 import { readConfigFile } from './lib/files.ts';
+import { redact } from './lib/redact.ts';
 import type { ApiRequest } from './lib/http.ts';
 import {
   decodeJwt,
@@ -181,7 +182,8 @@ function inspectApiServer(cli: Cli<typeof OPTIONS>): ApiServerReport {
     const config = cli.config();
     return { server: config.server, source: config.source.description, namespace: config.namespace };
   } catch (err) {
-    if (isExitError(err) && err.exitCode === EXIT.NO_CONFIG) return { error: err.message };
+    // The message goes to stdout here, not through reportFailure: redact it as every stderr line is.
+    if (isExitError(err) && err.exitCode === EXIT.NO_CONFIG) return { error: redact(err.message) };
     throw err;
   }
 }

@@ -120,3 +120,20 @@ setup() {
   run -0 --separate-stderr in_pod -- node "$BATS_FILE_TMPDIR/dist/get-api.mjs"
   assert_output "$expected"
 }
+
+@test "get-api with a newline or a non-ASCII byte inside the token file exits 3 in one line naming the file and byte, never the token" {
+  token_file=$BATS_TEST_TMPDIR/token
+  for case in $'first-half-of-it\nsecond-half:newline:17' $'ab\xc3\xa9-tail-of-it:non-ASCII character:3'; do
+    IFS=: read -r content what byte <<<"${case//$'\n'/\\n}"
+    printf '%b\n' "$content" >"$token_file"
+    run -3 --separate-stderr scripts/get-api.ts --server http://127.0.0.1:9 --token-file "$token_file"
+    assert_equal "$stderr" "error: token file $token_file: contains a $what inside the token (byte $byte): a token is one line of visible ASCII characters; write just the token (a final newline is fine)"
+    assert_output ''
+  done
+}
+
+@test "get-api --print-curl with a password in --server prints a command without it and says how to send it" {
+  run -0 --separate-stderr scripts/get-api.ts --server https://admin:url-password-9f3c@127.0.0.1:6443 --print-curl
+  assert_output 'curl https://127.0.0.1:6443/api'
+  assert_equal "$stderr" 'note: the user and password in the server URL are left out, as the script never sends them; to send them anyway add: --user admin:"$SERVER_PASSWORD"'
+}

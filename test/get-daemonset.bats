@@ -136,3 +136,71 @@ gateway   20        20        20      1            20          0"
   run -2 --separate-stderr scripts/get-daemonset.ts gateway --watch --timeout soon
   [[ "$stderr" == 'error: --timeout must be seconds or a duration such as 30s or 5m (got soon)'* ]]
 }
+
+# node RUNNER SIGNAL READY CMD...: run CMD, send it SIGNAL once READY appears on its stdout or stderr,
+# then print its output and "exit CODE signal NAME": unlike a shell's $?, this tells an exit code
+# from death by the signal.
+SIGNAL_RUNNER='
+const { spawn } = require("node:child_process");
+const [signal, ready, ...command] = process.argv.slice(1);
+const child = spawn(command[0], command.slice(1), { stdio: ["ignore", "pipe", "pipe"] });
+let out = "", err = "", sent = false;
+const check = () => { if (!sent && (out + err).includes(ready)) { sent = true; child.kill(signal); } };
+child.stdout.on("data", (data) => { out += data; check(); });
+child.stderr.on("data", (data) => { err += data; check(); });
+child.on("close", (code, name) => { process.stderr.write(err); process.stdout.write(`${out}exit ${code} signal ${name}\n`); });'
+
+@test "get-daemonset --watch stops on SIGINT with exit 130 and on SIGTERM with exit 143, its output complete" {
+  for pair in SIGINT:130 SIGTERM:143; do
+    run -0 --separate-stderr in_pod --service-account test/default -- node -e "$SIGNAL_RUNNER" "${pair%:*}" 'gateway   20' \
+      node --import tsx scripts/get-daemonset.ts gateway -o status --watch
+    assert_output "$STATUS_TABLE
+exit ${pair#*:} signal null"
+    assert_equal "$stderr" ''
+  done
+}
+
+@test "get-api and serviceaccount --check waiting on a silent server exit 130 on SIGINT and 143 on SIGTERM, saying nothing" {
+  port_file=$BATS_TEST_TMPDIR/port
+  node -e '
+    const server = require("node:net").createServer(() => {}); // accepts, never answers
+    server.listen(0, "127.0.0.1", () => require("node:fs").writeFileSync(process.argv[1], String(server.address().port)));
+    process.once("SIGTERM", () => process.exit(0));' "$port_file" </dev/null >/dev/null 2>&1 3>&- &
+  SILENT_PID=$!
+  until [[ -s $port_file ]]; do kill -0 "$SILENT_PID" || fail 'the silent server died'; sleep 0.02; done
+  printf 'opaque-static-token\n' >"$BATS_TEST_TMPDIR/token"
+  flags=(--server "http://127.0.0.1:$(<"$port_file")" --token-file "$BATS_TEST_TMPDIR/token" --verbose)
+  for pair in SIGINT:130 SIGTERM:143; do
+    for script in get-api serviceaccount; do
+      args=("${flags[@]}")
+      [ "$script" = serviceaccount ] && args+=(--check)
+      run -0 --separate-stderr node -e "$SIGNAL_RUNNER" "${pair%:*}" '> authorization: Bearer <redacted>' \
+        node --import tsx "scripts/$script.ts" "${args[@]}"
+      assert_output "exit ${pair#*:} signal null"
+      [[ "$stderr" != *error:* ]]
+    done
+  done
+}
+
+teardown() {
+  if [[ -n ${SILENT_PID:-} ]]; then
+    kill -TERM "$SILENT_PID" 2>/dev/null || true
+    wait "$SILENT_PID" 2>/dev/null || true
+  fi
+}
+
+@test "get-daemonset rejects a name that is not a DNS subdomain with exit 2, naming the rule, before any request" {
+  for name in 'a..b' Gateway "$(printf 'a%.0s' {1..254})" 'gate way'; do
+    run -2 --separate-stderr scripts/get-daemonset.ts "$name" --server http://127.0.0.1:9
+    [[ "${stderr_lines[0]}" == 'error: NAME "'*' is not a valid DaemonSet name: a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters'*', at most 253 characters' ]]
+    assert_output ''
+  done
+  run -4 --separate-stderr scripts/get-daemonset.ts "$(printf 'a%.0s' {1..253})" --server http://127.0.0.1:9
+}
+
+@test "get-daemonset rejects a -n that is not a DNS label with exit 2, naming the rule" {
+  for namespace in Bad_NS a.b "$(printf 'a%.0s' {1..64})"; do
+    run -2 --separate-stderr scripts/get-daemonset.ts gateway -n "$namespace" --server http://127.0.0.1:9
+    [[ "${stderr_lines[0]}" == 'error: namespace "'*'" (from --namespace flag) is not a valid namespace: a lowercase RFC 1123 label must consist of'*', at most 63 characters' ]]
+  done
+}

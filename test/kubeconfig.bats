@@ -176,3 +176,14 @@ YAML
   assert_output ''
   [[ "$stderr" == 'error: no configuration found, tried: '*'$KUBECONFIG (not set)'*"$HOME/.kube/config (not found)"*'in-cluster (KUBERNETES_SERVICE_HOST and KUBERNETES_SERVICE_PORT are not set)'* ]]
 }
+
+@test "get-api --verbose with a kubeconfig that is not valid yaml names the line, exits 3 and never shows the inline token" {
+  export KUBECONFIG=$BATS_TEST_TMPDIR/config
+  secret=kip-inline-$(openssl rand -hex 16)
+  write_kubeconfig "$KUBECONFIG" "token: $secret"
+  printf '   broken: [indentation\n' >>"$KUBECONFIG"
+  run -3 --separate-stderr scripts/get-api.ts --verbose
+  assert_output ''
+  assert_equal "${stderr_lines[0]}" "error: kubeconfig $KUBECONFIG is not valid YAML: bad indentation at line 19, column 1: fix it there"
+  [[ "$stderr" != *"$secret"* ]]
+}

@@ -73,6 +73,17 @@ setup() {
   [[ "$stderr" != *'    at '* ]]
 }
 
+@test "serviceaccount -o json reports a kubeconfig server that is not a URL without the URL's password" {
+  printf 'opaque-static-token\n' >"$BATS_TEST_TMPDIR/token"
+  password=kip-url-$(openssl rand -hex 16)
+  printf 'current-context: c\nclusters:\n- name: c\n  cluster: {server: "https://admin:%s@no such host"}\ncontexts:\n- name: c\n  context: {cluster: c}\n' \
+    "$password" >"$BATS_TEST_TMPDIR/kubeconfig"
+  run -0 --separate-stderr scripts/serviceaccount.ts -o json --token-file "$BATS_TEST_TMPDIR/token" --kubeconfig "$BATS_TEST_TMPDIR/kubeconfig"
+  assert_equal "$(jq -r .apiServer.error <<<"$output")" \
+    "server https://admin:<redacted>@no such host from cluster \"c\" in $BATS_TEST_TMPDIR/kubeconfig is not a URL"
+  refute_output --partial "$password"
+}
+
 teardown() {
   if [[ -n ${NOT_JSON_PID:-} ]]; then
     kill -TERM "$NOT_JSON_PID" 2>/dev/null || true

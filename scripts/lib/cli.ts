@@ -3,18 +3,21 @@
 //
 // Every script calls runScript(spec, main). main gets a Cli: the parsed
 // arguments, a Log for stderr, the resolved configuration, an ApiClient, and
-// printCurl() for --print-curl. Whatever main throws is reported here as one line
-// on stderr (never a stack trace, unless --verbose asks for it) with the exit
-// code from errors.ts; an API error's Status body still goes to stdout first,
-// exactly as curl prints it.
+// printCurl() for --print-curl. Whatever main throws (or anything thrown later,
+// uncaught) is reported here as one line on stderr (never a stack trace, unless
+// --verbose asks for it), always through redact(), with the exit code from
+// errors.ts; an API error's Status body still goes to stdout first, exactly as
+// curl prints it. SIGINT and SIGTERM end the run with 130 and 143, unless the
+// script handles them itself (proxy.ts stops gracefully and exits 0).
 
+import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import { processEnvironment, resolveConfig, type ConnectionFlags, type ResolvedConfig } from './config.ts';
 import { renderCurl } from './curl.ts';
 import { EXIT, isExitError, usageError } from './errors.ts';
 import { ApiClient, parseRequestTimeout, type ApiRequest } from './http.ts';
 import { createLog, type Log } from './log.ts';
-import { redact } from './redact.ts';
+import { redact, redactStack, registerUrlPassword } from './redact.ts';
 
 export interface OptionSpec {
   type: 'string' | 'boolean';
@@ -177,7 +180,10 @@ export class Cli<O extends OptionSpecs> {
 
   /** Server, TLS, credentials and namespace, resolved once (config.ts). */
   config(): ResolvedConfig {
-    this.resolved ??= resolveConfig(this.flags, processEnvironment());
+    if (this.resolved === undefined) {
+      this.resolved = resolveConfig(this.flags, processEnvironment());
+      registerUrlPassword(new URL(this.resolved.server));
+    }
     return this.resolved;
   }
 
@@ -197,7 +203,8 @@ export class Cli<O extends OptionSpecs> {
     this.log.verbose(`* config: ${config.source.description}`);
     const curl = renderCurl(config, request, { requestTimeoutMs: this.requestTimeoutMs });
     for (const note of [...curl.notes, ...extraNotes]) this.log.note(note);
-    await writeStdout(`${curl.command}\n`);
+    // renderCurl prints no credential; redact() is the net under it, as for every stderr line.
+    await writeStdout(`${redact(curl.command)}\n`);
   }
 
   async close(): Promise<void> {
@@ -209,7 +216,7 @@ export class Cli<O extends OptionSpecs> {
 /** Turn a failure into stderr text (and stdout for an API Status body); returns the exit code. */
 export async function reportFailure(err: unknown, usage: string, verbose: boolean): Promise<number> {
   const stack = (error: unknown) => {
-    if (verbose && error instanceof Error && error.stack) process.stderr.write(`${redact(error.stack)}\n`);
+    if (verbose && error instanceof Error) process.stderr.write(`${redactStack(error)}\n`);
   };
   if (isExitError(err)) {
     if (err.stdout !== undefined && err.stdout.length > 0) await writeStdout(err.stdout);
@@ -224,6 +231,11 @@ export async function reportFailure(err: unknown, usage: string, verbose: boolea
   return EXIT.INTERNAL;
 }
 
+/** The exit code for a stop signal (README "Exit codes"). */
+const SIGNAL_EXIT_CODES = { SIGINT: EXIT.INTERRUPTED, SIGTERM: EXIT.TERMINATED } as const;
+/** How long a stop may wait for stdout to drain (a reader that stopped reading must not hold us). */
+const STOP_FLUSH_MS = 1000;
+
 /** Run a script: parse, call main, report, close the client, exit. The only process.exit(). */
 export async function runScript<O extends OptionSpecs>(
   spec: ScriptSpec<O>,
@@ -235,6 +247,25 @@ export async function runScript<O extends OptionSpecs>(
   });
   const usage = fullUsage(spec);
   const args = process.argv.slice(2);
+  const verbose = args.includes('--verbose') || args.includes('-v');
+  let stopping = false;
+  for (const [signal, code] of Object.entries(SIGNAL_EXIT_CODES)) {
+    process.on(signal, () => {
+      // A script with its own handler (proxy.ts's graceful shutdown) decides how it ends.
+      if (process.listenerCount(signal) > 1) return;
+      if (stopping) process.exit(code);
+      stopping = true;
+      // What main printed so far is complete output; nothing is said about the interruption itself.
+      void Promise.race([writeStdout(''), sleep(STOP_FLUSH_MS)]).finally(() => process.exit(code));
+    });
+  }
+  // A failure outside main's promise chain would otherwise reach stderr as Node's raw, unredacted trace.
+  process.on('uncaughtException', (err) => {
+    void reportFailure(err, usage, verbose).then(
+      (code) => process.exit(code),
+      () => process.exit(EXIT.INTERNAL),
+    );
+  });
   let exitCode: number = EXIT.OK;
   let cli: Cli<O> | undefined;
   try {
@@ -246,8 +277,11 @@ export async function runScript<O extends OptionSpecs>(
       await main(cli);
     }
   } catch (err) {
-    exitCode = await reportFailure(err, usage, args.includes('--verbose') || args.includes('-v'));
+    // Once stopping, a failure is the interruption's own doing (e.g. a cut stream): not reported.
+    if (!stopping) exitCode = await reportFailure(err, usage, verbose);
   }
+  // The signal handler exits with the signal's code.
+  if (stopping) return new Promise<never>(() => undefined);
   await cli?.close().catch(() => undefined);
   process.exit(exitCode);
 }

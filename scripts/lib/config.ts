@@ -33,6 +33,8 @@ import {
 /** Where kubelet mounts the service-account token, CA bundle and namespace. */
 export const SERVICE_ACCOUNT_DIR = '/var/run/secrets/kubernetes.io/serviceaccount';
 export const DEFAULT_NAMESPACE = 'default';
+/** ResolvedConfig.namespaceSource when -n/--namespace chose the namespace. */
+export const NAMESPACE_FLAG_SOURCE = '--namespace flag';
 
 /** The connection flags every script accepts (see cli.ts). */
 export interface ConnectionFlags {
@@ -317,7 +319,7 @@ export function resolveNamespace(
   environment: Pick<ConfigEnvironment, 'serviceAccountDir'>,
 ): { namespace: string; namespaceSource: string } {
   if (flags.namespace !== undefined && flags.namespace !== '') {
-    return { namespace: flags.namespace, namespaceSource: '--namespace flag' };
+    return { namespace: flags.namespace, namespaceSource: NAMESPACE_FLAG_SOURCE };
   }
   const fromContext = selected?.context.value.namespace;
   if (fromContext !== undefined) {

@@ -8,7 +8,7 @@ import { configError } from './errors.ts';
 import { readConfigFile } from './files.ts';
 import { ExecCredentialSource, type ExecClusterInfo, type ExecRunner } from './exec-credential.ts';
 import { registerSecret } from './redact.ts';
-import { TokenFile } from './token.ts';
+import { TOKEN_FIX, TokenFile, tokenDefect } from './token.ts';
 
 export interface ClientCertificatePem {
   cert: string;
@@ -103,6 +103,8 @@ export async function loadCredentials(config: ResolvedConfig, options: LoadCrede
 
   if (bearer.kind === 'inline') {
     registerSecret(bearer.token);
+    const defect = tokenDefect(bearer.token);
+    if (defect !== undefined) throw configError(`the token of ${bearer.origin} ${defect}: ${TOKEN_FIX}`);
     return {
       description: `token from ${bearer.origin}${certificateNote}`,
       clientCertificate: fileCertificate,

@@ -4,13 +4,16 @@
 // $(cat TOKEN)" URL) and must print the same stdout as the script when run in the
 // same place. The token is never printed: a token file appears as $(cat FILE), an
 // inline kubeconfig token or an exec plugin as $TOKEN, with a note (for stderr) on
-// how to set it. The URL has no pretty=true: curl's User-Agent already gets the
-// pretty-printed JSON (see withPretty in http.ts).
+// how to set it; a client key as "$CLIENT_KEY_FILE"; a kubeconfig proxy-url password
+// as --proxy-user reading $PROXY_PASSWORD. A user:password in the server URL is left
+// out: the scripts never send it (undici ignores URL credentials, and kube-apiserver
+// has no basic auth), and a note says how to add it back from $SERVER_PASSWORD.
+// The URL has no pretty=true: curl's User-Agent already gets the pretty-printed JSON
+// (see withPretty in http.ts).
 
 import type { PemSource, ResolvedConfig } from './config.ts';
 import { execCredentialRequest } from './exec-credential.ts';
-import { requestUrl, type ApiRequest } from './http.ts';
-import { redactUrl } from './redact.ts';
+import { parseProxyUrl, requestUrl, type ApiRequest } from './http.ts';
 
 export interface CurlCommand {
   /** One line of shell. */
@@ -51,11 +54,31 @@ function authorizationHeader(config: ResolvedConfig, notes: string[]): string | 
   return '-H "Authorization: Bearer $TOKEN"';
 }
 
+/** `url` without its user:password; the curl --user/--proxy-user value for it reads the password from `variable`. */
+function splitCredentials(url: URL, variable: string): { bare: URL; user?: string } {
+  if (url.username === '' && url.password === '') return { bare: url };
+  const bare = new URL(url);
+  bare.username = '';
+  bare.password = '';
+  // A password is never printed: the shell expands the variable inside the double quotes.
+  let user = url.username;
+  try {
+    user = decodeURIComponent(user);
+  } catch {
+    // not valid percent-encoding: curl gets it as written
+  }
+  return { bare, user: `${shellQuote(`${user}:`)}"$${variable}"` };
+}
+
 /** The curl command for `request` against `config`. */
 export function renderCurl(config: ResolvedConfig, request: ApiRequest, options: { requestTimeoutMs?: number } = {}): CurlCommand {
   const notes: string[] = [];
   const args: string[] = ['curl'];
-  let url = requestUrl(config.server, request.path);
+  const server = splitCredentials(requestUrl(config.server, request.path), 'SERVER_PASSWORD');
+  let url = server.bare;
+  if (server.user !== undefined) {
+    notes.push(`the user and password in the server URL are left out, as the script never sends them; to send them anyway add: --user ${server.user}`);
+  }
 
   if (url.protocol === 'https:') {
     if (config.insecureSkipTlsVerify) args.push('-k');
@@ -79,7 +102,14 @@ export function renderCurl(config: ResolvedConfig, request: ApiRequest, options:
       args.push('--key', '"$CLIENT_KEY_FILE"');
     }
   }
-  if (config.proxyUrl !== undefined) args.push('--proxy', shellQuote(redactUrl(config.proxyUrl)));
+  if (config.proxyUrl !== undefined) {
+    const proxy = splitCredentials(parseProxyUrl(config.proxyUrl, 'kubeconfig proxy-url'), 'PROXY_PASSWORD');
+    args.push('--proxy', shellQuote(proxy.bare.origin));
+    if (proxy.user !== undefined) {
+      notes.push('the proxy-url password is not printed: set PROXY_PASSWORD to it first');
+      args.push('--proxy-user', proxy.user);
+    }
+  }
   if (options.requestTimeoutMs !== undefined && options.requestTimeoutMs > 0) {
     args.push('--max-time', String(options.requestTimeoutMs / 1000));
   }

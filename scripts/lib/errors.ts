@@ -16,6 +16,10 @@ export const EXIT = {
   FORBIDDEN: 7,
   NOT_FOUND: 8,
   API_ERROR: 9,
+  /** Stopped by SIGINT (Ctrl-C): 128 + 2, as a shell reports it. */
+  INTERRUPTED: 130,
+  /** Stopped by SIGTERM: 128 + 15. */
+  TERMINATED: 143,
 } as const;
 
 export type ExitCode = (typeof EXIT)[keyof typeof EXIT];

@@ -10,6 +10,7 @@
 import { configError } from './errors.ts';
 import type { ExecConfig } from './kubeconfig.ts';
 import { redact, registerSecret } from './redact.ts';
+import { TOKEN_FIX, tokenDefect } from './token.ts';
 
 export const EXEC_API_VERSIONS = ['client.authentication.k8s.io/v1', 'client.authentication.k8s.io/v1beta1'];
 
@@ -95,6 +96,8 @@ export function parseExecCredential(stdout: string, exec: ExecConfig, describe: 
   }
   registerSecret(credential.token);
   registerSecret(credential.clientKeyData);
+  const defect = credential.token === undefined ? undefined : tokenDefect(credential.token);
+  if (defect !== undefined) throw configError(`${describe} printed a status.token that ${defect}: ${TOKEN_FIX}`);
   return credential;
 }
 

@@ -14,7 +14,7 @@ import { describePem, loadCredentials, readCaBundle, type Credentials, type Load
 import { EXIT, ExitError, configError, usageError, type ExitCode } from './errors.ts';
 import { SILENT_LOG, type Log } from './log.ts';
 import { bareHost, proxyFromEnvironment, type Env, type ProxyChoice } from './proxy-env.ts';
-import { redactHeaders, redactUrl, registerSecret } from './redact.ts';
+import { redactHeaders, redactUrl, registerUrlPassword } from './redact.ts';
 
 /** Product token of our User-Agent; keep the version in step with package.json. */
 export const USER_AGENT_PRODUCT = 'kube-in-pod/0.1.0';
@@ -370,7 +370,7 @@ export interface ServerConnection {
 }
 
 /** The proxy's URL; a malformed one is a configuration error naming where it came from. */
-function parseProxyUrl(url: string, variable: string | undefined): URL {
+export function parseProxyUrl(url: string, variable: string | undefined): URL {
   try {
     return new URL(url);
   } catch {
@@ -378,10 +378,10 @@ function parseProxyUrl(url: string, variable: string | undefined): URL {
   }
 }
 
-/** The proxy's user or password, percent-decoded as undici will decode it; bad escapes are a configuration error. */
-function decodeProxyCredential(text: string, url: string, variable: string | undefined): string {
+/** undici percent-decodes the proxy's user and password: bad escapes are a configuration error, found here. */
+function checkProxyCredential(text: string, url: string, variable: string | undefined): void {
   try {
-    return decodeURIComponent(text);
+    decodeURIComponent(text);
   } catch {
     throw configError(`proxy ${redactUrl(url)} (from ${variable}) has a user or password that is not valid percent-encoding`);
   }
@@ -416,8 +416,9 @@ export function createServerConnection(
     if (proxyUrl.protocol !== 'http:' && proxyUrl.protocol !== 'https:') {
       throw configError(`proxy ${redactUrl(proxy.proxy)} (from ${proxy.variable}) uses ${proxyUrl.protocol}; only http:// and https:// proxies are supported`);
     }
-    decodeProxyCredential(proxyUrl.username, proxy.proxy, proxy.variable);
-    registerSecret(decodeProxyCredential(proxyUrl.password, proxy.proxy, proxy.variable));
+    checkProxyCredential(proxyUrl.username, proxy.proxy, proxy.variable);
+    checkProxyCredential(proxyUrl.password, proxy.proxy, proxy.variable);
+    registerUrlPassword(proxyUrl);
     dispatcher = new ProxyAgent({ uri: proxy.proxy, requestTls: tls, proxyTls: { timeout: CONNECT_TIMEOUT_MS, ...socket }, ...timeouts });
   } else {
     dispatcher = new Agent({ connect: { ...tls, ...socket }, ...timeouts });

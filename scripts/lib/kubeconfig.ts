@@ -8,7 +8,7 @@
 // kubectl does, so a merged entry keeps pointing at the right file.
 
 import { dirname, isAbsolute, resolve } from 'node:path';
-import { parse as parseYaml } from 'yaml';
+import { parseDocument, type YAMLError } from 'yaml';
 import { configError } from './errors.ts';
 import { readConfigFile } from './files.ts';
 
@@ -199,11 +199,39 @@ function parseContext(map: YamlMap, where: string): KubeconfigContext {
   };
 }
 
+/** What the yaml package's error codes mean, for the ones a hand-edited kubeconfig hits. */
+const YAML_ERROR_TEXT: Record<string, string> = {
+  BAD_INDENT: 'bad indentation',
+  TAB_AS_INDENT: 'a tab used for indentation',
+  DUPLICATE_KEY: 'a duplicate key',
+  MISSING_CHAR: 'a missing quote, bracket, comma or colon',
+  UNEXPECTED_TOKEN: 'an unexpected character',
+  MULTIPLE_DOCS: 'more than one document',
+  BAD_DQ_ESCAPE: 'an invalid escape in a double-quoted string',
+};
+
+/**
+ * A YAML syntax error as "bad indentation at line 8, column 1". Built from the error's code and
+ * offset only: the parser's own message can quote the text around the error, and in a kubeconfig
+ * that text may be an inline token or key.
+ */
+function describeYamlError(error: YAMLError, text: string): string {
+  const before = text.slice(0, error.pos[0]).split('\n');
+  const what = YAML_ERROR_TEXT[error.code] ?? error.code.toLowerCase().replace(/_/g, ' ');
+  return `${what} at line ${before.length}, column ${(before.at(-1)?.length ?? 0) + 1}`;
+}
+
 /** Parse one kubeconfig document. `path` is used for messages and to resolve relative paths. */
 export function parseKubeconfig(text: string, path: string): KubeconfigFile {
   const baseDir = dirname(resolve(path));
+  const yaml = parseDocument(text, { prettyErrors: false });
+  const syntaxError = yaml.errors[0];
+  if (syntaxError !== undefined) {
+    throw configError(`kubeconfig ${path} is not valid YAML: ${describeYamlError(syntaxError, text)}: fix it there`);
+  }
+  // No cause is kept on these errors (--verbose prints a cause): a parse failure's details may quote the file.
   try {
-    const doc: unknown = parseYaml(text) ?? {};
+    const doc: unknown = yaml.toJS() ?? {};
     if (!isMap(doc)) throw new Error('the document is not a map');
     const mapEntries = <T>(listKey: string, field: string, parseOne: (map: YamlMap, where: string) => T) =>
       new Map(
@@ -217,9 +245,7 @@ export function parseKubeconfig(text: string, path: string): KubeconfigFile {
       contexts: mapEntries('contexts', 'context', parseContext),
     };
   } catch (err) {
-    // The yaml package appends a multi-line code frame to its messages; errors are one line.
-    const reason = (err as Error).message.split('\n')[0]!.replace(/:$/, '');
-    throw configError(`kubeconfig ${path} is invalid: ${reason}`, err);
+    throw configError(`kubeconfig ${path} is invalid: ${(err as Error).message}`);
   }
 }
 

@@ -21,6 +21,36 @@ export interface TokenFileOptions {
   read?: (path: string) => string;
 }
 
+// A bearer token is one run of visible ASCII (RFC 6750's b64token and every static token kubectl
+// sends fit in it). Anything else would make an invalid Authorization header, which undici
+// refuses at send time: a configuration problem, so it is found and named when the token is read.
+const TOKEN_CHARACTER = /^[\x21-\x7e]$/;
+
+function describeCharacter(char: string): string {
+  if (char === '\n') return 'a newline';
+  if (char === '\r') return 'a carriage return';
+  if (char === '\t') return 'a tab';
+  if (char === ' ') return 'a space';
+  return char.charCodeAt(0) < 0x80 ? 'a control character' : 'a non-ASCII character';
+}
+
+/**
+ * Why `token` cannot be sent as a bearer token, e.g. "contains a newline inside the token (byte 17)",
+ * or undefined if it can. Bytes are counted in UTF-8 from `firstByte` (where the token starts in its
+ * file); the token itself is never quoted.
+ */
+export function tokenDefect(token: string, firstByte = 1): string | undefined {
+  let byte = firstByte;
+  for (const char of token) {
+    if (!TOKEN_CHARACTER.test(char)) return `contains ${describeCharacter(char)} inside the token (byte ${byte})`;
+    byte += Buffer.byteLength(char);
+  }
+  return undefined;
+}
+
+/** The fix that goes with tokenDefect(). */
+export const TOKEN_FIX = 'a token is one line of visible ASCII characters; write just the token (a final newline is fine)';
+
 /** A token kept in a file (service-account token, --token-file, kubeconfig tokenFile). */
 export class TokenFile {
   readonly path: string;
@@ -63,6 +93,9 @@ export class TokenFile {
     const token = text.trim();
     if (token === '') throw configError(`token file ${this.path} is empty`);
     registerSecret(token);
+    // Bytes counted in the file (what trim() dropped in front included), so `od -c` finds the culprit.
+    const defect = tokenDefect(token, Buffer.byteLength(text.slice(0, text.indexOf(token))) + 1);
+    if (defect !== undefined) throw configError(`token file ${this.path}: ${defect}: ${TOKEN_FIX}`);
     this.token = token;
     this.readAt = this.now();
   }

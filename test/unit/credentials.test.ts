@@ -93,3 +93,15 @@ describe('readPem', () => {
     );
   });
 });
+
+describe('loadCredentials with an inline token', () => {
+  it('rejects a token that cannot be sent, naming its user and the byte, never the token', async () => {
+    const inline = { kind: 'inline' as const, token: 'inline-secret\u00e9rest', origin: 'user "alice" in /k' };
+    await assert.rejects(
+      loadCredentials({ ...config({ cert: { file: '/unused' }, key: { file: '/unused' } }), clientCertificate: undefined, bearer: inline }),
+      (err: unknown) =>
+        err instanceof ExitError && err.exitCode === EXIT.NO_CONFIG && !err.message.includes('inline-secret') &&
+        /^the token of user "alice" in \/k contains a non-ASCII character inside the token \(byte 14\)/.test(err.message),
+    );
+  });
+});

@@ -62,6 +62,20 @@ describe('renderCurl', () => {
     assert.match(result.notes[0] ?? '', /user "me" in \/k .*set TOKEN/);
   });
 
+  it('leaves the server URL\'s user:password out, saying how to add it back without printing the password', () => {
+    const result = renderCurl(config({ server: 'https://ad%20min:url-secret-pw@10.96.0.1:443' }), { method: 'GET', path: '/api' });
+    assert.ok(result.command.endsWith(' https://10.96.0.1/api'), result.command);
+    assert.doesNotMatch(result.command + result.notes.join(), /url-secret-pw/);
+    assert.match(result.notes.join('\n'), /add: --user 'ad min:'"\$SERVER_PASSWORD"/);
+  });
+
+  it('sends a kubeconfig proxy-url password with --proxy-user from $PROXY_PASSWORD', () => {
+    const result = renderCurl(config({ proxyUrl: 'http://me:proxy-secret-pw@proxy:3128' }), { method: 'GET', path: '/api' });
+    assert.match(result.command, /--proxy http:\/\/proxy:3128 --proxy-user me:"\$PROXY_PASSWORD" /);
+    assert.doesNotMatch(result.command + result.notes.join(), /proxy-secret-pw/);
+    assert.match(result.notes.join('\n'), /set PROXY_PASSWORD/);
+  });
+
   it('uses -k only when insecure, and then no --cacert', () => {
     const { command } = renderCurl(config({ insecureSkipTlsVerify: true }), { method: 'GET', path: '/api' });
     assert.match(command, /^curl -k -H/);

@@ -98,7 +98,16 @@ describe('ExecCredentialSource', () => {
 
   it('really runs a command through zx', async () => {
     const script = `process.stdout.write(JSON.stringify({apiVersion: JSON.parse(process.env.KUBERNETES_EXEC_INFO).apiVersion, kind: 'ExecCredential', status: {token: 'from-' + process.argv[1]}}))`;
-    const source = new ExecCredentialSource(exec({ command: process.execPath, args: ['-e', script, 'real plugin'] }), 'u');
-    assert.equal((await source.get()).token, 'from-real plugin');
+    const source = new ExecCredentialSource(exec({ command: process.execPath, args: ['-e', script, 'real-plugin'] }), 'u');
+    assert.equal((await source.get()).token, 'from-real-plugin');
+  });
+
+  it('rejects a status.token that cannot be a bearer token, without quoting it', () => {
+    assert.throws(
+      () => parseExecCredential(credential({ token: 'secret-part\nsecond-part' }), exec(), 'exec plugin p'),
+      (err: unknown) =>
+        err instanceof ExitError && err.exitCode === EXIT.NO_CONFIG && !/secret-part|second-part/.test(err.message) &&
+        /^exec plugin p printed a status\.token that contains a newline inside the token \(byte 12\)/.test(err.message),
+    );
   });
 });

@@ -110,7 +110,17 @@ describe('parseKubeconfig', () => {
     assert.throws(
       () => parseKubeconfig('a: [b\n', '/bad/config'),
       (err: unknown) => err instanceof ExitError && !err.message.includes('\n') &&
-        /^kubeconfig \/bad\/config is invalid: .* at line 2, column 1$/.test(err.message),
+        /^kubeconfig \/bad\/config is not valid YAML: .* at line 2, column 1: fix it there$/.test(err.message),
+    );
+  });
+
+  it('never quotes the file around a YAML syntax error, nor keeps the parser error as a cause', () => {
+    // The yaml package's own message carries the lines around the error: here, the inline token.
+    const text = 'users:\n- name: u\n  user:\n    token: inline-secret-token-value\n   bad: [x\n';
+    assert.throws(
+      () => parseKubeconfig(text, '/bad/config'),
+      (err: unknown) => err instanceof ExitError && err.cause === undefined &&
+        err.message === 'kubeconfig /bad/config is not valid YAML: bad indentation at line 5, column 1: fix it there',
     );
   });
 

@@ -1,7 +1,7 @@
 // scripts/lib/redact.ts: no token, key or proxy password may reach stderr.
 import assert from 'node:assert/strict';
 import { afterEach, describe, it } from 'node:test';
-import { clearSecrets, redact, redactHeaders, redactUrl, registerSecret } from '../../scripts/lib/redact.ts';
+import { clearSecrets, redact, redactHeaders, redactStack, redactUrl, registerSecret, registerUrlPassword } from '../../scripts/lib/redact.ts';
 
 const JWT = 'eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJzeXN0ZW06c2VydmljZWFjY291bnQ6ZGVmYXVsdDpkZWZhdWx0In0.c2lnbmF0dXJl';
 
@@ -40,6 +40,31 @@ describe('redact', () => {
     assert.equal(redact('via http://user:hunter2@proxy:3128/'), 'via http://user:<redacted>@proxy:3128/');
     assert.equal(redactUrl('http://user:hunter2@proxy:3128'), 'http://user:<redacted>@proxy:3128');
     assert.equal(redactUrl('http://proxy:3128'), 'http://proxy:3128');
+  });
+
+  it('hides a URL password holding an unescaped @ entirely', () => {
+    assert.equal(redact('server https://admin:p@ss@host:6443/api'), 'server https://admin:<redacted>@host:6443/api');
+  });
+
+  it('registers a URL password as written and percent-decoded', () => {
+    registerUrlPassword(new URL('http://u:pass%2Fword99@proxy:3128'));
+    assert.equal(redact('pass%2Fword99 and pass/word99'), '<redacted> and <redacted>');
+  });
+});
+
+describe('redactStack', () => {
+  afterEach(clearSecrets);
+
+  it('keeps the first line of the message and the frames, dropping quoted input', () => {
+    const error = new Error('Bad indentation at line 8:\n\n    token: quoted-secret-from-the-file\n   ^\n');
+    const text = redactStack(error);
+    assert.match(text, /^Error: Bad indentation at line 8:\n\s+at /);
+    assert.doesNotMatch(text, /quoted-secret-from-the-file/);
+  });
+
+  it('redacts registered secrets in what it keeps', () => {
+    registerSecret('registered-secret-value');
+    assert.equal(redactStack(Object.assign(new Error('failed with registered-secret-value'), { stack: '' })), 'Error: failed with <redacted>');
   });
 });
 

@@ -3,7 +3,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { EXIT, ExitError } from '../../scripts/lib/errors.ts';
-import { decodeJwt, describeServiceAccountToken, JwtFormatError, TokenFile } from '../../scripts/lib/token.ts';
+import fc from 'fast-check';
+import { decodeJwt, describeServiceAccountToken, JwtFormatError, TokenFile, tokenDefect } from '../../scripts/lib/token.ts';
 
 const base64url = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
 const jwt = (claims: unknown, header: unknown = { alg: 'RS256', kid: 'key-1' }) => `${base64url(header)}.${base64url(claims)}.c2lnbmF0dXJl`;
@@ -153,5 +154,32 @@ describe('TokenFile', () => {
 
   it('rejects an empty file', () => {
     assert.throws(() => fakeFile(' \n').file.get(), /is empty/);
+  });
+
+  it('rejects a newline inside the token with exit 3, naming the file and the byte, never the token', () => {
+    assert.throws(
+      () => fakeFile('first-half-of-it\nsecond-half\n').file.get(),
+      (err: unknown) =>
+        err instanceof ExitError && err.exitCode === EXIT.NO_CONFIG && !/first-half|second-half/.test(err.message) &&
+        /^token file \/sa\/token: contains a newline inside the token \(byte 17\): .*one line/.test(err.message),
+    );
+  });
+
+  it('counts the byte in the file, blanks before the token and multi-byte characters included', () => {
+    assert.throws(() => fakeFile('  ab\u00e9cd\n').file.get(), /contains a non-ASCII character inside the token \(byte 5\)/);
+    assert.throws(() => fakeFile('\u20acx\u0001\n').file.get(), /contains a non-ASCII character inside the token \(byte 1\)/);
+    assert.throws(() => fakeFile('ab\u0001cd').file.get(), /contains a control character inside the token \(byte 3\)/);
+  });
+});
+
+describe('tokenDefect', () => {
+  it('accepts every run of visible ASCII, and points at the first other character anywhere', () => {
+    const visible = fc.stringMatching(/^[\x21-\x7e]{1,40}$/);
+    fc.assert(fc.property(visible, (token) => tokenDefect(token) === undefined));
+    const other = fc.constantFrom(' ', '\t', '\n', '\r', '\u0000', '\u007f', '\u00e9', '\u20ac');
+    fc.assert(
+      fc.property(visible, other, visible, (before, bad, after) =>
+        (tokenDefect(before + bad + after) ?? '').endsWith(`inside the token (byte ${before.length + 1})`)),
+    );
   });
 });

@@ -1,11 +1,9 @@
 #!/usr/bin/env -S npx tsx
 /**
- * get-api — GET /api (or any path) from the Kubernetes API server, the way the
- * "access the API from a pod" recipe does with curl, and print the body exactly
- * as the server sent it.
- *
- * Usage: get-api.ts [PATH] [flags]
- *   PATH   API path, default /api; e.g. /api/v1, /apis, /apis/batch/v1, /version
+ * get-api — GET /api (or any path) from the Kubernetes API server, the way the guide
+ * "Accessing the Kubernetes API from a Pod"
+ * (https://kubernetes.io/docs/tasks/run-application/access-api-from-pod/) does with curl,
+ * and print the body exactly as the server sent it. The flags are in USAGE below (--help).
  *
  * Reads (first match wins): the connection flags; $KUBECONFIG or ~/.kube/config;
  * in a pod, $KUBERNETES_SERVICE_HOST, $KUBERNETES_SERVICE_PORT and
@@ -15,6 +13,10 @@
  * Exit codes: 0 ok, 1 bug, 2 usage, 3 no configuration, 4 connection failed,
  * 5 TLS verification failed, 6 HTTP 401, 7 HTTP 403, 8 HTTP 404, 9 other HTTP error,
  * 130 SIGINT, 143 SIGTERM. On an HTTP error the server's Status document is still printed on stdout.
+ * The failures shown in "K8s tips: accessing the API server from a Pod"
+ * (https://itnext.io/k8s-tips-accessing-the-api-server-from-a-pod-f6f72bc847de) end in these codes:
+ * without the CA, TLS verification fails (5); without a token the server answers 403 as
+ * system:anonymous (7); the default service account may not list /api/v1/nodes (7).
  *
  * Equivalent curl (in a pod):
  *   SERVICEACCOUNT=/var/run/secrets/kubernetes.io/serviceaccount
@@ -22,8 +24,7 @@
  *     https://$KUBERNETES_SERVICE_HOST:$KUBERNETES_SERVICE_PORT/api
  */
 
-import { runScript, writeStdout, type Cli } from './lib/cli.ts';
-import { usageError } from './lib/errors.ts';
+import { requireApiPath, runScript, writeStdout, type Cli } from './lib/cli.ts';
 import type { ApiRequest } from './lib/http.ts';
 
 const DEFAULT_PATH = '/api';
@@ -45,8 +46,7 @@ const OPTIONS = {};
 
 /** The request for `path`; it must be an absolute API path. */
 function apiRequest(path: string): ApiRequest {
-  if (!path.startsWith('/')) throw usageError(`PATH must start with "/" (got ${path})`);
-  return { method: 'GET', path };
+  return { method: 'GET', path: requireApiPath(path) };
 }
 
 async function main(cli: Cli<typeof OPTIONS>): Promise<void> {

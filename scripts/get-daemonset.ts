@@ -1,20 +1,18 @@
 #!/usr/bin/env -S npx tsx
 /**
- * get-daemonset — read one DaemonSet the way the in-pod curl article does:
- * GET /apis/apps/v1/namespaces/NS/daemonsets/NAME?resourceVersion=0
- * (resourceVersion=0 lets the API server answer from its watch cache instead of etcd),
- * and with --watch keep printing it as it changes, the way kubectl get -w does.
+ * get-daemonset — read one DaemonSet the way the 2018 post "容器内访问k8s api-server"
+ * (companion code https://github.com/moshucong/client-go-example) reads its `gateway` DaemonSet
+ * with curl from inside a pod: GET /apis/apps/v1/namespaces/NS/daemonsets/NAME?resourceVersion=0
+ * (resourceVersion=0 lets the API server answer from its watch cache instead of etcd), with the
+ * pod's credentials as the guide "Accessing the Kubernetes API from a Pod"
+ * (https://kubernetes.io/docs/tasks/run-application/access-api-from-pod/) finds them. It prints
+ * the body as sent, as YAML or as kubectl's rollout counts, and can keep printing it as it
+ * changes, the way kubectl get -w does. The flags are in USAGE below (--help).
  *
- * Usage: get-daemonset.ts NAME [-n NS] [-o json|yaml|status] [-w [--watch-count N] [--timeout D] [--watch-timeout S]] [flags]
- *   -o json    the body exactly as the server sent it (default)
- *   -o yaml    the same object as YAML (keys sorted, as kubectl -o yaml prints them)
- *   -o status  desired/current/ready/up-to-date/available/unavailable counts
- *   -w         after the first print, watch: one more object (json, yaml after "---") or table row
- *              (status, header printed once) per change, until interrupted, N changes or --timeout.
- *              The watch is GET …/daemonsets?fieldSelector=metadata.name%3DNAME&watch=1&resourceVersion=RV
- *              &timeoutSeconds=S; when the server ends it after S seconds the script reconnects from the
- *              last resourceVersion (and lists again on 410 Gone). Each reconnect re-reads the token file
- *              when it is older than a minute and after a 401, so kubelet's rotation never ends a long run.
+ * The watch is GET …/daemonsets?fieldSelector=metadata.name%3DNAME&watch=1&resourceVersion=RV
+ * &timeoutSeconds=S; when the server ends it after S seconds the script reconnects from the last
+ * resourceVersion (and lists again on 410 Gone). Each reconnect re-reads the token file when it is
+ * older than a minute and after a 401, so kubelet's rotation never ends a long run.
  *
  * Reads: the connection flags; $KUBECONFIG or ~/.kube/config; in a pod,
  * $KUBERNETES_SERVICE_HOST/PORT and /var/run/secrets/kubernetes.io/serviceaccount/
@@ -37,14 +35,16 @@
  */
 
 import { stringify as toYaml } from 'yaml';
-import { runScript, writeStdout, type Cli } from './lib/cli.ts';
+import { outputFormat, runScript, writeStdout, type Cli } from './lib/cli.ts';
 import { renderCurl } from './lib/curl.ts';
 import { NAMESPACE_FLAG_SOURCE } from './lib/config.ts';
 import { configError, usageError } from './lib/errors.ts';
-import { parseGoDuration, type ApiRequest } from './lib/http.ts';
+import { parseDurationFlag } from './lib/duration.ts';
+import type { ApiRequest } from './lib/http.ts';
 import { dnsLabelProblem, dnsSubdomainProblem, quoteName } from './lib/names.ts';
 import { columnWidths, formatColumns, prettyJson } from './lib/output.ts';
-import { DEFAULT_WATCH_TIMEOUT_SECONDS, parseJson, watchObject, watchRequest, type KubeObject } from './lib/watch.ts';
+import { parseJson } from './lib/json.ts';
+import { DEFAULT_WATCH_TIMEOUT_SECONDS, watchObject, watchRequest, type KubeObject } from './lib/watch.ts';
 
 const OUTPUT_FORMATS = ['json', 'yaml', 'status'] as const;
 type OutputFormat = (typeof OUTPUT_FORMATS)[number];
@@ -56,8 +56,9 @@ const USAGE = `Usage: get-daemonset.ts NAME [-n NS] [-o json|yaml|status] [-w] [
 GET /apis/apps/v1/namespaces/NS/daemonsets/NAME?resourceVersion=0 and print it.
 
   NAME                    DaemonSet name
-  -o, --output FMT        json (default: the body exactly as sent), yaml (as kubectl -o yaml),
-                          or status (the rollout counts as a table)
+  -o, --output FMT        json (default: the body exactly as sent), yaml (keys sorted, as kubectl
+                          -o yaml), or status (the desired/current/ready/up-to-date/available/
+                          unavailable counts as a table)
   -w, --watch             then print it again on every change (json: one object per change;
                           yaml: "---" between objects; status: one row per change), until interrupted
       --watch-count N     with --watch: stop after N changes
@@ -103,24 +104,9 @@ interface WatchSettings {
   streamSeconds: number;
 }
 
-function outputFormat(value: string | undefined): OutputFormat {
-  const format = value ?? 'json';
-  if (!(OUTPUT_FORMATS as readonly string[]).includes(format)) {
-    throw usageError(`--output must be one of ${OUTPUT_FORMATS.join(', ')} (got ${format})`);
-  }
-  return format as OutputFormat;
-}
-
 function positiveInteger(flag: string, value: string): number {
   if (!/^[1-9]\d*$/.test(value)) throw usageError(`${flag} must be a positive integer (got ${value})`);
   return Number(value);
-}
-
-/** Seconds ("30") or a Go duration ("30s", "5m", "1m30s"), as kubectl's duration flags; milliseconds. */
-function duration(flag: string, value: string): number {
-  const ms = /^\d+$/.test(value.trim()) ? Number(value.trim()) * 1000 : parseGoDuration(value);
-  if (ms === undefined) throw usageError(`${flag} must be seconds or a duration such as 30s or 5m (got ${value})`);
-  return ms;
 }
 
 /** --watch and its flags; undefined without --watch (then the others are usage errors). */
@@ -135,7 +121,7 @@ function watchSettings(options: Cli<typeof OPTIONS>['options']): WatchSettings |
   const stream = options['watch-timeout'];
   return {
     count: count === undefined ? undefined : positiveInteger('--watch-count', count),
-    timeoutMs: timeout === undefined ? 0 : duration('--timeout', timeout),
+    timeoutMs: timeout === undefined ? 0 : parseDurationFlag('--timeout', timeout),
     streamSeconds: stream === undefined ? DEFAULT_WATCH_TIMEOUT_SECONDS : positiveInteger('--watch-timeout', stream),
   };
 }
@@ -222,7 +208,7 @@ function watchCurlNote(cli: Cli<typeof OPTIONS>, namespace: string, name: string
 }
 
 async function main(cli: Cli<typeof OPTIONS>): Promise<void> {
-  const format = outputFormat(cli.options.output);
+  const format = outputFormat(cli.options.output, OUTPUT_FORMATS);
   const watch = watchSettings(cli.options);
   const name = cli.positionals[0] ?? '';
   checkName(name);

@@ -2,14 +2,13 @@
 /**
  * proxy — `kubectl proxy` for a sidecar, in one file: listen on 127.0.0.1:8001 and forward every
  * request to the API server with the pod's token and CA, so the other containers of the pod can
- * `curl localhost:8001/apis/batch/v1` with no token, no CA and no client library. It is seed 003's
- * ambassador container without the kubectl binary, and without its flaw: the seed's
- * `--token="$(cat …/token)"` reads the token once, and kubelet rotates it within the hour.
+ * `curl localhost:8001/apis/batch/v1` with no token, no CA and no client library. It is the
+ * kubectl-proxy sidecar of "Accessing the Kubernetes API from a Pod" ("Using kubectl proxy",
+ * https://kubernetes.io/docs/tasks/run-application/access-api-from-pod/) without the kubectl
+ * binary, and without the flaw of the usual recipe: `--token="$(cat …/token)"` reads the token
+ * once, and kubelet rotates it within the hour.
  *
- * Usage: proxy.ts [flags]
- *        proxy.ts --print-curl [PATH]
- *
- * Flags and defaults are kubectl proxy's (--help lists them). On top of what kubectl proxy does:
+ * Flags and defaults are kubectl proxy's (USAGE below, --help). On top of what kubectl proxy does:
  *   - the token file is re-read every minute and right after a 401; a request whose body is small
  *     enough to keep (no body, or Content-Length <= 3 MiB) is then retried once, others carry the
  *     401 back and the next request uses the new token;
@@ -49,7 +48,7 @@
  * 3 no configuration (no pod, no kubeconfig, unreadable token or CA), 4 cannot listen (address in
  * use, not ours, no permission), 7 --print-curl for a path the proxy would reject.
  *
- * Equivalent: the seed's `kubectl proxy --server="$API_SERVER" --certificate-authority="$CA_CRT"
+ * Equivalent: the sidecar's `kubectl proxy --server="$API_SERVER" --certificate-authority="$CA_CRT"
  * --token="$TOKEN" --accept-paths='^.*'`; and each request `curl localhost:8001/PATH` becomes
  *   SERVICEACCOUNT=/var/run/secrets/kubernetes.io/serviceaccount
  *   curl --cacert $SERVICEACCOUNT/ca.crt -H "Authorization: Bearer $(cat $SERVICEACCOUNT/token)" \
@@ -57,12 +56,13 @@
  * (`proxy.ts --print-curl /PATH` prints exactly that command for your configuration).
  */
 
-import { runScript, type Cli, type OptionSpecs } from './lib/cli.ts';
+import { requireApiPath, runScript, type Cli, type OptionSpecs } from './lib/cli.ts';
 import { joinHostPort } from './lib/config.ts';
 import { loadCredentials } from './lib/credentials.ts';
 import { shellQuote } from './lib/curl.ts';
 import { EXIT, ExitError, usageError } from './lib/errors.ts';
-import { logServerConnection, parseGoDuration } from './lib/http.ts';
+import { ServerConnection, logServerConnection } from './lib/connection.ts';
+import { parseDurationFlag } from './lib/duration.ts';
 import { normaliseApiPrefix } from './lib/proxy/path.ts';
 import {
   DEFAULT_ACCEPT_HOSTS,
@@ -76,7 +76,6 @@ import {
   routeRequest,
 } from './lib/proxy/rules.ts';
 import { HEALTH_PATH, KubeProxy, type ProxySettings } from './lib/proxy/server.ts';
-import { Upstream } from './lib/proxy/upstream.ts';
 
 const DEFAULT_SHUTDOWN_TIMEOUT = '10s';
 const DEFAULT_PRINT_PATH = '/api';
@@ -148,18 +147,18 @@ async function main(cli: Cli<typeof OPTIONS>): Promise<void> {
 
   const config = cli.config();
   const credentials = await loadCredentials(config);
-  const upstream = new Upstream(
-    config,
-    credentials,
-    { headersTimeout: settings.headersTimeoutMs, bodyTimeout: 0, keepAliveInitialDelay: settings.keepAliveMs },
-    cli.log,
-  );
-  logServerConnection(cli.log, config, credentials, upstream.connection);
-  if (upstream.connection.proxy.proxy !== undefined) {
+  const connection = new ServerConnection(config, credentials, {
+    headersTimeout: settings.headersTimeoutMs,
+    bodyTimeout: 0, // a watch may be silent for as long as it likes
+    keepAliveInitialDelay: settings.keepAliveMs,
+    log: cli.log,
+  });
+  logServerConnection(cli.log, connection);
+  if (connection.proxy.proxy !== undefined) {
     cli.log.note(`connection upgrades (exec, attach, port-forward) go to ${config.server} directly, not through the proxy`);
   }
 
-  const proxy = new KubeProxy(settings, upstream, cli.log);
+  const proxy = new KubeProxy(settings, connection, cli.log);
   const received = signals();
   const address = await proxy.listen();
   // kubectl's one line on stdout (with --port 0 it is how the caller learns the port).
@@ -173,12 +172,6 @@ async function main(cli: Cli<typeof OPTIONS>): Promise<void> {
 function parsePort(text: string): number {
   if (!/^\d+$/.test(text) || Number(text) > 65535) throw usageError(`--port ${text}: expected a port number from 0 to 65535`);
   return Number(text);
-}
-
-function parseDurationFlag(flag: string, text: string): number {
-  const ms = parseGoDuration(text);
-  if (ms === undefined) throw usageError(`${flag} ${text}: expected a duration such as 10s, 1m30s or 0`);
-  return ms;
 }
 
 function proxySettings(cli: Cli<typeof OPTIONS>): ProxySettings {
@@ -249,8 +242,7 @@ function kubectlProxyCommand(cli: Cli<typeof OPTIONS>): string {
 
 /** --print-curl [PATH]: the curl for what the proxy sends upstream for GET PATH. */
 async function printCurl(cli: Cli<typeof OPTIONS>, settings: ProxySettings): Promise<void> {
-  const requested = cli.positionals[0] ?? DEFAULT_PRINT_PATH;
-  if (!requested.startsWith('/')) throw usageError(`PATH must start with "/" (got ${requested})`);
+  const requested = requireApiPath(cli.positionals[0] ?? DEFAULT_PRINT_PATH);
   const route = routeRequest('GET', requested, 'localhost', settings);
   if (route.kind === 'answer') {
     const why = route.rejected ?? route.answer.body.trim();

@@ -5,22 +5,23 @@
  * node), when it was issued, expires and should be rotated, whether it is stale
  * or extended, its audience, whether it is a legacy Secret token, the CA's
  * subject and validity, and which API server the other scripts would call.
- * Local files only: nothing is sent unless you ask for --check.
+ * Local files only: nothing is sent unless --check asks the server who we are.
+ * The flags are in USAGE below (--help).
  *
- * Usage: serviceaccount.ts [-o text|json] [--show-token] [--check] [flags]
- *   -o json       machine-readable output
- *   --show-token  print the token itself and nothing else (the only way this tool prints it)
- *   --check       also ask the server who it thinks we are (POST SelfSubjectReview)
+ * These are the files the guide "Accessing the Kubernetes API from a Pod"
+ * (https://kubernetes.io/docs/tasks/run-application/access-api-from-pod/) reads before its curl;
+ * "K8s tips: accessing the API server from a Pod"
+ * (https://itnext.io/k8s-tips-accessing-the-api-server-from-a-pod-f6f72bc847de) shows the token
+ * file missing when the Pod or its ServiceAccount sets automountServiceAccountToken: false (exit 3 here).
  *
- * Reads: /var/run/secrets/kubernetes.io/serviceaccount/{namespace,token,ca.crt}
- * (--token-file and --certificate-authority replace the last two);
+ * Reads: /var/run/secrets/kubernetes.io/serviceaccount/{namespace,token,ca.crt};
  * $KUBERNETES_SERVICE_HOST/PORT, $KUBECONFIG or ~/.kube/config to name the API server.
  *
  * Exit codes: 0 ok, 1 bug, 2 usage, 3 no token file (not in a pod, or
  * automountServiceAccountToken: false); with --check also 4 connection failed,
  * 5 TLS verification failed, 6 HTTP 401, 7 HTTP 403, 8 HTTP 404, 9 other HTTP error; 130 SIGINT, 143 SIGTERM.
  *
- * Equivalent shell (the seed recipe's first steps):
+ * Equivalent shell (the guide's first steps, then a look inside the token and the CA):
  *   SERVICEACCOUNT=/var/run/secrets/kubernetes.io/serviceaccount
  *   NAMESPACE=$(cat $SERVICEACCOUNT/namespace)
  *   cut -d. -f2 $SERVICEACCOUNT/token | base64 -d 2>/dev/null     # the JWT claims (base64url: may need padding)
@@ -34,11 +35,12 @@
 
 import { X509Certificate } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { runScript, writeStdout, type Cli } from './lib/cli.ts';
-import { processEnvironment, serviceAccountFiles, type ServiceAccountFiles } from './lib/config.ts';
+import { outputFormat, runScript, writeStdout, type Cli } from './lib/cli.ts';
+import { serviceAccountFiles, type ConfigEnvironment, type ServiceAccountFiles } from './lib/config.ts';
 import { readPem } from './lib/credentials.ts';
-import { EXIT, ExitError, configError, isExitError, usageError } from './lib/errors.ts';
+import { EXIT, ExitError, configError, isExitError } from './lib/errors.ts';
 import { readConfigFile } from './lib/files.ts';
+import { parseJson } from './lib/json.ts';
 import { redact } from './lib/redact.ts';
 import type { ApiRequest } from './lib/http.ts';
 import {
@@ -50,10 +52,9 @@ import {
   type ObjectRef,
   type ServiceAccountTokenInfo,
 } from './lib/token.ts';
-import { parseJson } from './lib/watch.ts';
 
+/** -o values; the first is the default. */
 const OUTPUT_FORMATS = ['text', 'json'] as const;
-type OutputFormat = (typeof OUTPUT_FORMATS)[number];
 const SELF_SUBJECT_REVIEW_VERSIONS = ['v1', 'v1beta1'] as const;
 const LABEL_WIDTH = 20;
 
@@ -62,7 +63,8 @@ const USAGE = `Usage: serviceaccount.ts [-o text|json] [--show-token] [--check] 
 Explain the service-account files kubelet mounted for this pod: namespace, token
 claims (service account, pod, node, issue/expiry/warnafter, stale or extended,
 audience, legacy or bound), the CA certificate, and the API server address.
-Reads local files only, unless --check is given.
+Reads local files only, unless --check is given; --token-file and
+--certificate-authority explain those files instead of the mounted ones.
 
   -o, --output FMT    text (default) or json
       --show-token    print the token itself, and nothing else
@@ -115,18 +117,10 @@ interface Report {
   selfSubjectReview?: UserInfo;
 }
 
-function outputFormat(value: string | undefined): OutputFormat {
-  const format = value ?? 'text';
-  if (!(OUTPUT_FORMATS as readonly string[]).includes(format)) {
-    throw usageError(`--output must be one of ${OUTPUT_FORMATS.join(', ')} (got ${format})`);
-  }
-  return format as OutputFormat;
-}
-
-/** The token file's text, or exit 3 with the reason it is missing. */
-function readToken(path: string, files: ServiceAccountFiles): string {
+/** The token file's text, or exit 3 with the reason it is missing (a pod is told by `environment`). */
+function readToken(path: string, files: ServiceAccountFiles, environment: ConfigEnvironment): string {
   if (!existsSync(path)) {
-    const inPod = process.env.KUBERNETES_SERVICE_HOST !== undefined;
+    const inPod = environment.env.KUBERNETES_SERVICE_HOST !== undefined;
     const reason =
       path !== files.token
         ? 'check the --token-file path'
@@ -328,12 +322,12 @@ function renderText(report: Report, now: Date): string {
 }
 
 async function main(cli: Cli<typeof OPTIONS>): Promise<void> {
-  const format = outputFormat(cli.options.output);
-  const files = serviceAccountFiles(processEnvironment().serviceAccountDir);
+  const format = outputFormat(cli.options.output, OUTPUT_FORMATS);
+  const files = serviceAccountFiles(cli.environment.serviceAccountDir);
   if (cli.printCurlOnly) return cli.printCurl(selfSubjectReviewRequest('v1'), 'this is the request --check sends');
 
   const tokenPath = cli.flags.tokenFile ?? files.token;
-  const token = readToken(tokenPath, files);
+  const token = readToken(tokenPath, files, cli.environment);
   if (cli.options['show-token']) return writeStdout(`${token}\n`);
 
   const now = new Date();

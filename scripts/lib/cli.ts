@@ -2,8 +2,11 @@
 // the one final place where any outcome becomes an exit code.
 //
 // Every script calls runScript(spec, main). main gets a Cli: the parsed
-// arguments, a Log for stderr, the resolved configuration, an ApiClient, and
-// printCurl() for --print-curl. Whatever main throws (or anything thrown later,
+// arguments, a Log for stderr, the environment (variables, home and
+// service-account directories; injected, or the process's), the configuration
+// resolved from both, an ApiClient, and printCurl() for --print-curl.
+// outputFormat() and requireApiPath() check the flags and arguments several
+// scripts share. Whatever main throws (or anything thrown later,
 // uncaught) is reported here as one line on stderr (never a stack trace, unless
 // --verbose asks for it), always through redact(), with the exit code from
 // errors.ts; an API error's Status body still goes to stdout first, exactly as
@@ -12,10 +15,11 @@
 
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
-import { processEnvironment, resolveConfig, type ConnectionFlags, type ResolvedConfig } from './config.ts';
+import { processEnvironment, resolveConfig, type ConfigEnvironment, type ConnectionFlags, type ResolvedConfig } from './config.ts';
 import { renderCurl } from './curl.ts';
 import { EXIT, isExitError, usageError } from './errors.ts';
-import { ApiClient, parseRequestTimeout, type ApiRequest } from './http.ts';
+import { parseDurationFlag } from './duration.ts';
+import { ApiClient, type ApiRequest } from './http.ts';
 import { createLog, type Log } from './log.ts';
 import { redact, redactStack, registerUrlPassword } from './redact.ts';
 
@@ -98,6 +102,23 @@ function parseFailure(err: unknown): Error {
   return err as Error;
 }
 
+/**
+ * The -o/--output value among the formats a script prints; none given is the first of them.
+ * An unknown one is a usage error in kubectl's words (cli-runtime's NoCompatiblePrinterError).
+ */
+export function outputFormat<F extends string>(value: string | undefined, formats: readonly [F, ...F[]]): F {
+  if (value === undefined) return formats[0];
+  if ((formats as readonly string[]).includes(value)) return value as F;
+  const allowed = [...formats].sort().join(',');
+  throw usageError(`unable to match a printer suitable for the output format ${JSON.stringify(value)}, allowed formats are: ${allowed}`);
+}
+
+/** A PATH argument: an absolute API path ("/api/v1"), else a usage error. */
+export function requireApiPath(path: string): string {
+  if (!path.startsWith('/')) throw usageError(`PATH must start with "/" (got ${path})`);
+  return path;
+}
+
 export interface ParsedCommandLine<O extends OptionSpecs> {
   help: boolean;
   options: OptionValues<O>;
@@ -151,7 +172,7 @@ export function parseCommandLine<O extends OptionSpecs>(spec: ScriptSpec<O>, arg
     },
     verbose: values.verbose === true,
     printCurl: values['print-curl'] === true,
-    requestTimeoutMs: timeout === undefined ? 0 : parseRequestTimeout(timeout),
+    requestTimeoutMs: timeout === undefined ? 0 : parseDurationFlag('--request-timeout', timeout),
   };
 }
 
@@ -165,10 +186,12 @@ export class Cli<O extends OptionSpecs> {
   /** --print-curl was given: render requests with printCurl() instead of sending them. */
   readonly printCurlOnly: boolean;
   readonly log: Log;
+  /** Environment variables, home and service-account directories: the only ones this run reads. */
+  readonly environment: ConfigEnvironment;
   private resolved: ResolvedConfig | undefined;
   private apiClient: Promise<ApiClient> | undefined;
 
-  constructor(name: string, parsed: ParsedCommandLine<O>, log: Log) {
+  constructor(name: string, parsed: ParsedCommandLine<O>, log: Log, environment: ConfigEnvironment = processEnvironment()) {
     this.name = name;
     this.options = parsed.options;
     this.positionals = parsed.positionals;
@@ -176,12 +199,13 @@ export class Cli<O extends OptionSpecs> {
     this.requestTimeoutMs = parsed.requestTimeoutMs;
     this.printCurlOnly = parsed.printCurl;
     this.log = log;
+    this.environment = environment;
   }
 
   /** Server, TLS, credentials and namespace, resolved once (config.ts). */
   config(): ResolvedConfig {
     if (this.resolved === undefined) {
-      this.resolved = resolveConfig(this.flags, processEnvironment());
+      this.resolved = resolveConfig(this.flags, this.environment);
       registerUrlPassword(new URL(this.resolved.server));
     }
     return this.resolved;

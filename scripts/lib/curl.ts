@@ -1,6 +1,6 @@
 // --print-curl: the curl command that does what a script is about to do.
 //
-// The command follows the seed recipe (curl --cacert CA -H "Authorization: Bearer
+// The command follows the guide's recipe (curl --cacert CA -H "Authorization: Bearer
 // $(cat TOKEN)" URL) and must print the same stdout as the script when run in the
 // same place. The token is never printed: a token file appears as $(cat FILE), an
 // inline kubeconfig token or an exec plugin as $TOKEN, with a note (for stderr) on
@@ -13,7 +13,8 @@
 
 import type { PemSource, ResolvedConfig } from './config.ts';
 import { execCredentialRequest } from './exec-credential.ts';
-import { parseProxyUrl, requestUrl, type ApiRequest } from './http.ts';
+import { parseProxyUrl } from './connection.ts';
+import { requestUrl, type ApiRequest } from './http.ts';
 
 export interface CurlCommand {
   /** One line of shell. */

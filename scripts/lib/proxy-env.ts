@@ -1,6 +1,7 @@
 // Which proxy, if any, a request should go through, decided from the environment
 // exactly as curl 7.88 decides it (lib/url.c detect_proxy, lib/noproxy.c), so that
-// the script and the equivalent curl command take the same path (failure mode F9).
+// the script and the equivalent curl command take the same path (a cluster-wide HTTPS_PROXY
+// without the API server in NO_PROXY is a classic in-pod failure: the proxy answers instead).
 //
 // - https:// URLs use https_proxy, then HTTPS_PROXY; http:// URLs use only the
 //   lower-case http_proxy (curl ignores HTTP_PROXY: in CGI it is a request header).

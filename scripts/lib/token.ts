@@ -4,7 +4,7 @@
 // kubelet rewrites the projected token well before it expires (at 80% of its
 // lifetime, ~48 minutes for the default 3607 s) by swapping the `..data`
 // symlink atomically. A client that reads the file once fails with 401 an hour
-// (or, with the extension, a year) later: failure mode F4. So, as sig-auth
+// (or, with the extension, a year) later. So, as sig-auth
 // recommends (kubernetes#68164), we re-read the file when our copy is older than
 // a minute, and once more right after a 401.
 
@@ -158,7 +158,10 @@ export interface ObjectRef {
 
 export type ServiceAccountTokenKind = 'bound' | 'legacy' | 'other';
 
-/** What a service-account token says about itself (reference §3). */
+/**
+ * What a service-account token says about itself: the claims kube-apiserver's service-account
+ * issuer writes (pkg/serviceaccount/claims.go: the kubernetes.io private claims, warnafter).
+ */
 export interface ServiceAccountTokenInfo {
   /** bound: TokenRequest/projected; legacy: Secret-based, never expires; other: not a service-account token. */
   kind: ServiceAccountTokenKind;

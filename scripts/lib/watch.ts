@@ -15,7 +15,9 @@
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { EXIT, ExitError } from './errors.ts';
-import { requestUrl, statusError, type ApiClient, type ApiRequest, type ApiResponse } from './http.ts';
+import { statusError } from './failure.ts';
+import { requestUrl, type ApiClient, type ApiRequest, type ApiResponse } from './http.ts';
+import { parseJson } from './json.ts';
 import { SILENT_LOG, type Log } from './log.ts';
 import { prettyJson } from './output.ts';
 
@@ -132,7 +134,7 @@ export async function* watchObject(client: WatchClient, options: WatchObjectOpti
     if (resourceVersion === undefined) {
       let listed: ReturnType<typeof changeFromList>;
       try {
-        const response = await client.send(listRequest(collectionPath, name));
+        const response = await client.send(listRequest(collectionPath, name), { signal });
         listed = changeFromList(parseJson(response.body), last);
       } catch (err) {
         if (stopped()) return;
@@ -188,15 +190,6 @@ export async function* watchObject(client: WatchClient, options: WatchObjectOpti
     } finally {
       stream.close();
     }
-  }
-}
-
-/** A 2xx body as JSON; anything else is an API error (exit 9), not a bug. */
-export function parseJson(body: Buffer): unknown {
-  try {
-    return JSON.parse(body.toString('utf8'));
-  } catch (err) {
-    throw new ExitError(EXIT.API_ERROR, 'the API server answered 2xx but the body is not JSON', { cause: err });
   }
 }
 

@@ -1,8 +1,13 @@
-// scripts/lib/cli.ts: arguments parsed once, kubectl-style, with usage errors (exit 2).
+// scripts/lib/cli.ts: arguments parsed once, kubectl-style, with usage errors (exit 2); the shared
+// -o and PATH checks; the configuration resolved from the environment a Cli is given.
 import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
-import { parseCommandLine, type ScriptSpec } from '../../scripts/lib/cli.ts';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import { Cli, outputFormat, parseCommandLine, requireApiPath, type ScriptSpec } from '../../scripts/lib/cli.ts';
 import { EXIT, ExitError } from '../../scripts/lib/errors.ts';
+import { SILENT_LOG } from '../../scripts/lib/log.ts';
 
 const OPTIONS = { output: { type: 'string', short: 'o' } } as const;
 const SPEC: ScriptSpec<typeof OPTIONS> = {
@@ -15,11 +20,12 @@ const SPEC: ScriptSpec<typeof OPTIONS> = {
   ],
 };
 
+function isUsageError(pattern: RegExp): (err: unknown) => boolean {
+  return (err: unknown) => err instanceof ExitError && err.exitCode === EXIT.USAGE && err.showUsage && pattern.test(err.message);
+}
+
 function usageFailure(args: string[], pattern: RegExp): void {
-  assert.throws(
-    () => parseCommandLine(SPEC, args),
-    (err: unknown) => err instanceof ExitError && err.exitCode === EXIT.USAGE && err.showUsage && pattern.test(err.message),
-  );
+  assert.throws(() => parseCommandLine(SPEC, args), isUsageError(pattern));
 }
 
 describe('parseCommandLine', () => {
@@ -57,5 +63,52 @@ describe('parseCommandLine', () => {
     usageFailure([], /^missing NAME$/);
     usageFailure(['a', 'b', 'c'], /^unexpected argument c$/);
     usageFailure(['x', '--server'], /server/);
+  });
+});
+
+describe('outputFormat', () => {
+  const FORMATS = ['json', 'yaml', 'status'] as const;
+
+  it('gives the -o value when the script prints it, else the first format', () => {
+    assert.equal(outputFormat('yaml', FORMATS), 'yaml');
+    assert.equal(outputFormat(undefined, FORMATS), 'json');
+    assert.equal(outputFormat(undefined, ['text', 'json'] as const), 'text');
+  });
+
+  it("refuses any other format in kubectl's words, the allowed ones sorted", () => {
+    const message = 'unable to match a printer suitable for the output format "wide", allowed formats are: json,status,yaml';
+    assert.throws(() => outputFormat('wide', FORMATS), isUsageError(new RegExp(`^${message}$`)));
+    assert.throws(() => outputFormat('', FORMATS), isUsageError(/output format "",/));
+  });
+});
+
+describe('requireApiPath', () => {
+  it('passes an absolute API path through', () => {
+    assert.equal(requireApiPath('/apis/batch/v1'), '/apis/batch/v1');
+  });
+
+  it('a path without the leading slash is a usage error', () => {
+    assert.throws(() => requireApiPath('api/v1'), isUsageError(/^PATH must start with "\/" \(got api\/v1\)$/));
+  });
+});
+
+describe('Cli', () => {
+  const root = mkdtempSync(join(tmpdir(), 'kip-cli-'));
+  after(() => rmSync(root, { recursive: true, force: true }));
+
+  it("resolves the configuration from the environment it was given, not the process's", () => {
+    writeFileSync(join(root, 'token'), 'sa-token-value\n');
+    writeFileSync(join(root, 'namespace'), 'team-a\n');
+    const environment = {
+      env: { KUBERNETES_SERVICE_HOST: '10.96.0.1', KUBERNETES_SERVICE_PORT: '443' },
+      homeDir: root,
+      serviceAccountDir: root,
+    };
+    const cli = new Cli('test', parseCommandLine(SPEC, ['x']), SILENT_LOG, environment);
+    assert.equal(cli.environment, environment);
+    const config = cli.config();
+    assert.equal(config.source.kind, 'in-cluster');
+    assert.equal(config.server, 'https://10.96.0.1:443');
+    assert.equal(config.namespace, 'team-a');
   });
 });

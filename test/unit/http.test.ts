@@ -1,7 +1,9 @@
-// scripts/lib/http.ts: request-timeout parsing, URLs, error classification by err.code, status
-// errors, retries, the 401 token refresh and TLS verification, against local servers.
+// scripts/lib/{http,connection,failure,duration}.ts: request-timeout parsing, URLs, error
+// classification by err.code, status errors, retries, the 401 token refresh and TLS verification,
+// against local servers.
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { performance } from 'node:perf_hooks';
 import { createServer as createHttpServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo, Server } from 'node:net';
@@ -11,24 +13,13 @@ import { after, before, describe, it } from 'node:test';
 import { ensurePki, type Pki } from '../../fixtures/apiserver/pki.ts';
 import type { ResolvedConfig } from '../../scripts/lib/config.ts';
 import { flagsConfig } from './resolved-config.ts';
+import { createLog } from '../../scripts/lib/log.ts';
 import { EXIT, ExitError } from '../../scripts/lib/errors.ts';
-import {
-  createServerConnection,
-  ApiClient,
-  classifyNetworkError,
-  errorCode,
-  MAX_RETRIES,
-  MAX_RETRY_DELAY_MS,
-  parseRequestTimeout,
-  parseRetryAfter,
-  requestUrl,
-  retryDelayMs,
-  statusError,
-  USER_AGENT_PRODUCT,
-  warningTexts,
-  withPretty,
-  type FailureContext,
-} from '../../scripts/lib/http.ts';
+import { MAX_RETRIES, MAX_RETRY_DELAY_MS, ServerConnection, parseRetryAfter, retryDelayMs } from '../../scripts/lib/connection.ts';
+import type { Credentials } from '../../scripts/lib/credentials.ts';
+import { parseDurationFlag } from '../../scripts/lib/duration.ts';
+import { classifyNetworkError, errorCode, statusError, type FailureContext } from '../../scripts/lib/failure.ts';
+import { ApiClient, USER_AGENT_PRODUCT, requestUrl, warningTexts, withPretty } from '../../scripts/lib/http.ts';
 
 const root = mkdtempSync(join(tmpdir(), 'kip-http-'));
 after(() => rmSync(root, { recursive: true, force: true }));
@@ -40,7 +31,8 @@ function expectExitError(err: unknown, code: number, pattern: RegExp): ExitError
   return err;
 }
 
-describe('parseRequestTimeout (kubectl --request-timeout)', () => {
+describe('parseDurationFlag (kubectl --request-timeout, and every other duration flag)', () => {
+  const parseRequestTimeout = (text: string) => parseDurationFlag('--request-timeout', text);
   it('reads 0, bare seconds and Go durations', () => {
     assert.equal(parseRequestTimeout('0'), 0);
     assert.equal(parseRequestTimeout('30'), 30_000);
@@ -84,6 +76,7 @@ describe('classifyNetworkError', () => {
     connectTimeoutMs: 10_000,
     headersTimeoutMs: 60_000,
     requestTimeoutMs: 30_000,
+    bodyTimeoutMs: 300_000,
   };
   const coded = (code: string, message = code) => Object.assign(new Error(message), { code });
 
@@ -239,6 +232,21 @@ describe('ApiClient over http', () => {
     await api.close();
   });
 
+  it('stops waiting between retries as soon as the caller aborts', async () => {
+    seen.length = 0;
+    handler = (_req, res) => {
+      res.writeHead(503, { 'retry-after': '10' });
+      res.end('busy');
+    };
+    const api = await client();
+    const started = performance.now();
+    await assert.rejects(api.send({ method: 'GET', path: '/api' }, { signal: AbortSignal.timeout(200) }));
+    const waited = performance.now() - started;
+    await api.close();
+    assert.equal(seen.length, 1);
+    assert.ok(waited < 2_000, `the back-off ignored the abort: ${Math.round(waited)} ms`);
+  });
+
   it('does not retry a POST', async () => {
     seen.length = 0;
     handler = (_req, res) => {
@@ -351,6 +359,23 @@ describe('ApiClient over https', () => {
     await api.close();
   });
 
+  it('retries once with a CA file that was replaced after a verification failure', async () => {
+    const caFile = join(root, 'rotating-ca.crt');
+    const url = await httpsServer('127.0.0.1');
+    // A valid CA that did not sign the server's certificate: verification fails until the file is replaced.
+    const other = await ensurePki(join(root, 'other-pki'));
+    writeFileSync(caFile, readFileSync(other.caFile));
+    const traces: string[] = [];
+    const log = createLog({ verbose: true, write: (line: string) => traces.push(line) });
+    const api = await ApiClient.create(configFor(url, { ca: { file: caFile } }), { scriptName: 'unit', env: {}, log });
+    await assert.rejects(api.send({ method: 'GET', path: '/api' }), (err) => expectExitError(err, EXIT.TLS, /TLS verification/) !== undefined);
+    writeFileSync(`${caFile}.new`, readFileSync(pki.caFile));
+    renameSync(`${caFile}.new`, caFile); // replaced atomically, as kubelet swaps ..data
+    assert.equal((await api.send({ method: 'GET', path: '/api' })).body.toString(), 'secure');
+    await api.close();
+    assert.ok(traces.some((line) => line.includes('TLS verification failed and the CA file changed: retrying once with the new CA')), traces.join('\n'));
+  });
+
   it('rejects a CA file that holds no certificate before connecting', async () => {
     const bogus = join(root, 'not-a-ca.crt');
     writeFileSync(bogus, 'hello');
@@ -360,8 +385,9 @@ describe('ApiClient over https', () => {
   });
 });
 
-describe('createServerConnection with a malformed proxy setting', () => {
-  const connect = (env: Record<string, string>) => () => createServerConnection(configFor('https://10.96.0.1'), {}, { env, headersTimeout: 1000, bodyTimeout: 1000 });
+describe('ServerConnection with a malformed proxy setting', () => {
+  const noCredentials = { description: 'no credentials' } as Credentials;
+  const connect = (env: Record<string, string>) => () => new ServerConnection(configFor('https://10.96.0.1'), noCredentials, { env, headersTimeout: 1000, bodyTimeout: 1000 });
   const configError = (pattern: RegExp) => (err: unknown) =>
     err instanceof ExitError && err.exitCode === EXIT.NO_CONFIG && pattern.test(err.message) && !err.message.includes('\n');
   it('names the variable when HTTPS_PROXY is not a URL', () => {

@@ -16,7 +16,6 @@ import { createLog } from '../../scripts/lib/log.ts';
 import {
   changeFromList,
   listRequest,
-  parseJson,
   parseWatchEvent,
   watchObject,
   watchRequest,
@@ -299,18 +298,5 @@ describe('ApiClient.stream and watchObject', () => {
     assert.deepEqual(await take(api, 1, daemonSet('10'), deadline), []);
     await api.close();
     assert.ok(Date.now() - started < 2000);
-  });
-});
-
-describe('parseJson', () => {
-  it('parses a JSON body', () => {
-    assert.deepEqual(parseJson(Buffer.from('{"kind":"Status"}')), { kind: 'Status' });
-  });
-
-  it('a 2xx body that is not JSON is an API error (exit 9), one line', () => {
-    assert.throws(
-      () => parseJson(Buffer.from('<html>hello</html>')),
-      (err: unknown) => err instanceof ExitError && err.exitCode === EXIT.API_ERROR && !err.message.includes('\n'),
-    );
   });
 });

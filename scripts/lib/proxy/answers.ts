@@ -3,6 +3,7 @@
 
 import { STATUS_CODES, type ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
+import type { ServerConnection } from '../connection.ts';
 import { isExitError } from '../errors.ts';
 import { serializeResponseHead } from './headers.ts';
 
@@ -32,6 +33,11 @@ export const SHUTTING_DOWN: TextAnswer = textAnswer(503, 'shutting down');
 export function failureMessage(err: unknown): string {
   if (isExitError(err)) return err.message;
   return `unexpected: ${err instanceof Error ? err.message : String(err)} (a bug in the proxy)`;
+}
+
+/** One line for a request that failed on the way to the API server (the core's classification, as every script says it). */
+export function explainFailure(connection: ServerConnection, err: unknown, url: URL): string {
+  return connection.explain(err, url)?.message ?? `request to ${url.origin} failed: ${err instanceof Error ? err.message : String(err)}`;
 }
 
 /** Our own answer on a raw socket (an upgrade request that we answer, not the API server). */

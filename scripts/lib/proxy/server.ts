@@ -12,14 +12,14 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Dispatcher } from 'undici';
 import { joinHostPort } from '../config.ts';
 import { EXIT, ExitError } from '../errors.ts';
-import { formatDuration } from '../http.ts';
+import type { AttemptResult, RetryReason, Sent, ServerConnection } from '../connection.ts';
+import { formatDuration } from '../duration.ts';
 import type { Log } from '../log.ts';
 import { AccessLog, newRecord, type AccessRecord } from './access-log.ts';
-import { HEALTHY, SHUTTING_DOWN, failureMessage, sendAnswer, textAnswer, writeRawAnswer } from './answers.ts';
+import { HEALTHY, SHUTTING_DOWN, explainFailure, failureMessage, sendAnswer, textAnswer, writeRawAnswer } from './answers.ts';
 import { downstreamResponseHeaders, pairsFromHeaderRecord, upstreamRequestHeaders } from './headers.ts';
 import { routeRequest, type ProxyRules, type Route } from './rules.ts';
 import { tunnel, type TunnelContext } from './tunnel.ts';
-import type { Upstream } from './upstream.ts';
 
 /** The proxy's own readiness answer; "/." paths are not API paths, so it can never shadow one. */
 export const HEALTH_PATH = '/.kube-in-pod/healthz';
@@ -27,6 +27,11 @@ export const HEALTH_PATH = '/.kube-in-pod/healthz';
 const RETRY_BODY_LIMIT = 3 * 1024 * 1024;
 /** After --shutdown-timeout, how long closing what is left may take before we exit anyway. */
 const FINAL_CLOSE_MS = 1_000;
+
+/** The API server's response as the proxy relays it. */
+interface ProxiedResponse extends AttemptResult {
+  response: Dispatcher.ResponseData;
+}
 
 export type ListenTarget = { kind: 'tcp'; host: string; port: number } | { kind: 'unix'; path: string };
 
@@ -60,7 +65,7 @@ async function requestBody(req: IncomingMessage): Promise<RequestBody> {
 
 export class KubeProxy {
   private readonly settings: ProxySettings;
-  private readonly upstream: Upstream;
+  private readonly connection: ServerConnection;
   private readonly log: Log;
   private readonly server: Server;
   private readonly accessLog: AccessLog;
@@ -69,13 +74,13 @@ export class KubeProxy {
   private idleWaiters: Array<() => void> = [];
   private shuttingDown = false;
 
-  constructor(settings: ProxySettings, upstream: Upstream, log: Log) {
+  constructor(settings: ProxySettings, connection: ServerConnection, log: Log) {
     this.settings = settings;
-    this.upstream = upstream;
+    this.connection = connection;
     this.log = log;
     this.accessLog = new AccessLog(log, settings.quiet);
     this.tunnelContext = {
-      upstream,
+      connection,
       log,
       accessLog: this.accessLog,
       keepAliveMs: settings.keepAliveMs,
@@ -187,8 +192,8 @@ export class KubeProxy {
       abort.abort();
     });
     try {
-      const { path, url } = this.upstream.target(route.pathAndQuery);
-      record.upstream = this.upstream.name;
+      const { path, url } = this.connection.target(route.pathAndQuery);
+      record.upstream = this.connection.name;
       let body: RequestBody;
       try {
         body = await requestBody(req);
@@ -196,59 +201,50 @@ export class KubeProxy {
         record.notes.push('the client closed the connection while sending the body');
         return;
       }
-      // At most one retry for each reason: a CA that was replaced, a token that was rotated.
-      let caRetried = false;
-      let tokenRetried = false;
-      for (;;) {
-        const replayable = body.kind !== 'stream';
-        const authorization = await this.upstream.credentials.authorization();
-        const headers = upstreamRequestHeaders(req.rawHeaders, { authorization });
-        this.accessLog.trace(record.method, url, headers);
-        let response: Dispatcher.ResponseData;
-        try {
-          response = await this.upstream.dispatcher().request({
-            origin: this.upstream.origin,
-            path,
-            method: record.method as Dispatcher.HttpMethod,
-            headers,
-            body: body.kind === 'kept' ? body.data : body.kind === 'stream' ? req : undefined,
-            signal: abort.signal,
-          });
-        } catch (err) {
-          if (endedByShutdown) return sendAnswer(res, SHUTTING_DOWN, true);
-          if (callerGone) return; // undici reports our own abort
-          const explained = this.upstream.explain(err, url);
-          if (explained.tls && replayable && !caRetried && this.upstream.reloadCaIfChanged()) {
-            caRetried = true;
-            continue;
-          }
-          record.notes.push(`error: ${explained.message}`);
-          record.always = true;
-          if (res.headersSent) res.destroy();
-          else sendAnswer(res, textAnswer(500, explained.message), true);
-          return;
-        }
-        if (response.statusCode === 401 && !tokenRetried) {
-          // Compared with what we sent rather than trusting `changed`: with several requests in flight,
-          // another one may have re-read the file first.
-          await this.upstream.credentials.refreshAfterUnauthorized().catch(() => false);
-          const changed = (await this.upstream.credentials.authorization()) !== authorization;
-          if (changed && replayable) {
-            this.log.verbose('* 401: the token file holds a new token (rotated); retrying once with it');
-            record.notes.push('retried after a 401 with the re-read token');
-            tokenRetried = true;
-            await response.body.dump();
-            continue;
-          }
-          if (changed) record.notes.push('401: token re-read; the next request uses the new one');
-        }
-        const relaying = this.relay(response, res, record);
-        relay = relaying;
-        await relaying.done;
+      let sent: Sent<ProxiedResponse>;
+      try {
+        // The connection's retry policy, less its 429/503 retries: those go back to the caller's own client.
+        sent = await this.connection.send(
+          { method: record.method, replayable: body.kind !== 'stream', retryTransient: false, signal: abort.signal, onRetry: (reason) => this.noteRetry(record, reason) },
+          async (authorization) => {
+            const headers = upstreamRequestHeaders(req.rawHeaders, { authorization });
+            this.accessLog.trace(record.method, url, headers);
+            const response = await this.connection.dispatcher.request({
+              origin: this.connection.origin,
+              path,
+              method: record.method as Dispatcher.HttpMethod,
+              headers,
+              body: body.kind === 'kept' ? body.data : body.kind === 'stream' ? req : undefined,
+              signal: abort.signal,
+            });
+            return { status: response.statusCode, headers: response.headers, discard: () => response.body.dump(), response };
+          },
+        );
+      } catch (err) {
+        if (endedByShutdown) return sendAnswer(res, SHUTTING_DOWN, true);
+        if (callerGone) return; // undici reports our own abort
+        const message = explainFailure(this.connection, err, url);
+        record.notes.push(`error: ${message}`);
+        record.always = true;
+        if (res.headersSent) res.destroy();
+        else sendAnswer(res, textAnswer(500, message), true);
         return;
       }
+      if (sent.tokenChanged) record.notes.push('401: token re-read; the next request uses the new one');
+      const relaying = this.relay(sent.result.response, res, record);
+      relay = relaying;
+      await relaying.done;
     } finally {
       untrack();
+    }
+  }
+
+  private noteRetry(record: AccessRecord, reason: RetryReason): void {
+    if (reason.kind === 'token') {
+      this.log.verbose('* 401: the token file holds a new token (rotated); retrying once with it');
+      record.notes.push('retried after a 401 with the re-read token');
+    } else if (reason.kind === 'ca') {
+      record.notes.push('retried with the reloaded CA');
     }
   }
 
@@ -361,7 +357,7 @@ export class KubeProxy {
     this.server.closeAllConnections();
     // Sockets report their close on a later turn of the event loop: give them that, so every access line is written.
     await Promise.race([Promise.all([closed, this.allDone()]), sleep(FINAL_CLOSE_MS)]);
-    await Promise.race([this.upstream.close(outcome !== 'done'), sleep(FINAL_CLOSE_MS)]);
+    await Promise.race([this.connection.close(outcome !== 'done'), sleep(FINAL_CLOSE_MS)]);
     process.stderr.write('stopped\n');
   }
 }

@@ -5,19 +5,19 @@ import { request as httpRequest, type IncomingMessage, type RequestOptions } fro
 import { request as httpsRequest } from 'node:https';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { CONNECT_TIMEOUT_MS, type ServerTls } from '../http.ts';
+import { CONNECT_TIMEOUT_MS, type ServerConnection, type ServerTls } from '../connection.ts';
+import { EXIT } from '../errors.ts';
 import type { Log } from '../log.ts';
 import { bareHost } from '../proxy-env.ts';
 import type { AccessLog, AccessRecord } from './access-log.ts';
-import { textAnswer, writeRawAnswer } from './answers.ts';
+import { explainFailure, textAnswer, writeRawAnswer } from './answers.ts';
 import { downstreamResponseHeaders, headerPairs, serializeResponseHead, upstreamRequestHeaders } from './headers.ts';
 import type { Route } from './rules.ts';
 import type { Exchange } from './server.ts';
-import type { Upstream } from './upstream.ts';
 
 /** What a tunnel needs from the proxy that runs it. */
 export interface TunnelContext {
-  upstream: Upstream;
+  connection: ServerConnection;
   log: Log;
   accessLog: AccessLog;
   /** --keepalive towards the API server, if set. */
@@ -40,15 +40,15 @@ export async function tunnel(
   route: Extract<Route, { kind: 'forward' }>,
   record: AccessRecord,
 ): Promise<void> {
-  const server = context.upstream.server;
-  const { path, url } = context.upstream.target(route.pathAndQuery);
-  record.upstream = context.upstream.name;
+  const server = new URL(context.connection.origin);
+  const { path, url } = context.connection.target(route.pathAndQuery);
+  record.upstream = context.connection.name;
   const headers = upstreamRequestHeaders(req.rawHeaders, {
-    authorization: await context.upstream.credentials.authorization(),
+    authorization: await context.connection.credentials.authorization(),
     upgrade: true,
   });
   context.accessLog.trace(record.method, url, headers);
-  const tls = context.upstream.tls();
+  const tls = context.connection.tls;
   const options: RequestOptions & Partial<ServerTls> = {
     host: bareHost(server),
     port: server.port || (server.protocol === 'https:' ? 443 : 80),
@@ -119,7 +119,7 @@ export async function tunnel(
     record.status = response.statusCode ?? 502;
     if (record.status === 401) {
       // The client cannot be retried for (its bytes may follow the handshake); the next one gets the new token.
-      void context.upstream.credentials.refreshAfterUnauthorized().then(
+      void context.connection.credentials.refreshAfterUnauthorized().then(
         (changed) => changed && record.notes.push('401: token re-read; the next request uses the new one'),
         () => undefined,
       );
@@ -135,12 +135,13 @@ export async function tunnel(
 
   upstreamRequest.on('error', (err: Error) => {
     if (client.destroyed || upstreamSocket !== undefined) return;
-    const explained = context.upstream.explain(err, url);
-    if (explained.tls) context.upstream.reloadCaIfChanged(); // the next attempt uses a replaced CA
+    const explained = context.connection.explain(err, url);
+    if (explained?.exitCode === EXIT.TLS) context.connection.reloadCaIfChanged(); // the next attempt uses a replaced CA
+    const message = explainFailure(context.connection, err, url);
     record.status = 500;
-    record.notes.push(`error: ${explained.message}`);
+    record.notes.push(`error: ${message}`);
     record.always = true;
-    const answer = textAnswer(500, explained.message);
+    const answer = textAnswer(500, message);
     record.bytes = Buffer.byteLength(answer.body);
     writeRawAnswer(client, answer);
   });

@@ -1,16 +1,13 @@
 #!/usr/bin/env -S npx tsx
 /**
- * build — bundle every script into one self-contained file, dist/<name>.mjs, that
- * runs with plain `node` (>= 20) and nothing else: undici, yaml and zx are bundled
- * in. Copy a file into a debug image and run it: `node get-api.mjs /api` or `./get-api.mjs`.
+ * build — bundle every flow in scripts/ into one self-contained file, dist/<name>.mjs, that
+ * runs with plain `node` (>= 20) and nothing else: undici, yaml and zx are bundled in. Copy a
+ * file into a debug image and run it: `node get-api.mjs /api` or `./get-api.mjs`.
+ * A developer tool, not a flow: it talks to no cluster, so it has no curl equivalent.
+ * Run it with `npm run build`; the flags are in USAGE below (--help).
  *
- * Usage: build.ts [--check] [--outdir DIR]      (npm run build)
- *   --check         after building, run each bundle with `node FILE --help` and fail if one breaks
- *   --outdir DIR    where to write the bundles (default dist/)
- *
- * Reads: scripts/*.ts (every script except this one).
+ * Reads: scripts/*.ts (each one a flow; scripts/lib/ is bundled into them).
  * Exit codes: 0 built, 1 bundling or the --help check failed, 2 usage.
- * There is no curl equivalent: this is the one script that does not talk to a cluster.
  */
 
 import { build, type BuildResult } from 'esbuild';
@@ -20,8 +17,8 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { $ } from 'zx';
 
-const SCRIPTS_DIR = dirname(fileURLToPath(import.meta.url));
-const REPO_ROOT = dirname(SCRIPTS_DIR);
+const REPO_ROOT = dirname(dirname(fileURLToPath(import.meta.url)));
+const SCRIPTS_DIR = join(REPO_ROOT, 'scripts');
 const DEFAULT_OUTDIR = join(REPO_ROOT, 'dist');
 const SHEBANG = '#!/usr/bin/env node';
 // Bundled CommonJS dependencies call require() for Node built-ins; an ES module has none, so give it one.
@@ -29,7 +26,7 @@ const REQUIRE_SHIM = "import { createRequire as __kipCreateRequire } from 'node:
 const EXIT_BUILD_FAILED = 1;
 const EXIT_USAGE = 2;
 
-const USAGE = `Usage: build.ts [--check] [--outdir DIR]
+const USAGE = `Usage: tools/build.ts [--check] [--outdir DIR]      (npm run build)
 
 Bundle each script in scripts/ into a self-contained dist/<name>.mjs for plain node.
 
@@ -53,11 +50,11 @@ function parseCommandLine(args: string[]): BuildOptions | undefined {
   return { check: values.check === true, outdir: resolve(values.outdir ?? DEFAULT_OUTDIR) };
 }
 
-/** Every scripts/*.ts except this build script. */
+/** Every scripts/*.ts: the flows (their libraries live in scripts/lib/). */
 async function scriptEntryPoints(): Promise<string[]> {
   const names = await readdir(SCRIPTS_DIR);
   return names
-    .filter((name) => name.endsWith('.ts') && name !== basename(fileURLToPath(import.meta.url)))
+    .filter((name) => name.endsWith('.ts'))
     .sort()
     .map((name) => join(SCRIPTS_DIR, name));
 }

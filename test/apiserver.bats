@@ -61,6 +61,7 @@ api() {
   assert_output '{"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure","message":"the server could not find the requested resource","reason":"NotFound","details":{},"code":404}'
 }
 
+# shellcheck disable=SC2030 # $output belongs to this test's process; assert_server_alive reads its own run's
 @test "aggregated discovery is served to clients that ask for it" {
   run -0 api -D "$BATS_TEST_TMPDIR/headers" -H 'Accept: application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList,application/json' "$APISERVER_URL/apis"
   assert_equal "$(jq -r .kind <<<"$output")" APIGroupDiscoveryList
@@ -70,6 +71,7 @@ api() {
 # ---- request targets (net/http's url.ParseRequestURI) ----------------------------------------------
 
 # The server is alive and answers as before.
+# shellcheck disable=SC2031 # this $output comes from the run just above, in the calling test's process
 assert_server_alive() {
   kill -0 "$APISERVER_PID"
   run -0 api "$APISERVER_URL/version"

@@ -1,7 +1,8 @@
 #!/usr/bin/env -S npx tsx
 // npm run bench — side-by-side timings, in one run, inside one pod sandbox against the fake
 // kube-apiserver:
-//   1. one in-pod read of the seed-002 DaemonSet, per tool, as a whole process (start, TLS,
+//   1. one in-pod read of the `gateway` DaemonSet (with ?resourceVersion=0, as the 2018 post
+//      "容器内访问k8s api-server" reads it), per tool, as a whole process (start, TLS,
 //      request, exit): curl, kubectl, the Python client, get-daemonset.ts through npx tsx, and
 //      the bundled dist/get-daemonset.mjs through plain node;
 //   2. the ambassador: time until `kubectl proxy` and the bundled proxy (dist/proxy.mjs) answer, then sequential
@@ -33,7 +34,7 @@ const PYTHON_READ = 'from kubernetes import client, config; config.load_incluste
   'print(client.AppsV1Api().read_namespaced_daemon_set("gateway", "test").metadata.name)';
 
 const READ_TOOLS: Tool[] = [
-  { name: 'curl (seed 002 recipe)', command: ['bash', '-c', `curl -sf --cacert ${SA_DIR}/ca.crt -H "Authorization: Bearer $(cat ${SA_DIR}/token)" "https://kubernetes.default.svc${DAEMONSET_PATH}"`] },
+  { name: 'curl (token and CA recipe)', command: ['bash', '-c', `curl -sf --cacert ${SA_DIR}/ca.crt -H "Authorization: Bearer $(cat ${SA_DIR}/token)" "https://kubernetes.default.svc${DAEMONSET_PATH}"`] },
   { name: 'kubectl get --raw', command: ['kubectl', 'get', '--raw', DAEMONSET_PATH] },
   { name: 'python3-kubernetes', command: ['/usr/bin/python3', '-c', PYTHON_READ] },
   { name: 'get-daemonset.ts (npx tsx)', command: [path.join(REPO_ROOT, 'scripts/get-daemonset.ts'), 'gateway', '-n', 'test'] },
@@ -109,7 +110,7 @@ async function benchmarkProxies(requests: number): Promise<void> {
   const token = spawnSync('cat', [`${SA_DIR}/token`], { encoding: 'utf8' }).stdout;
   const server = `https://${process.env.KUBERNETES_SERVICE_HOST}:${process.env.KUBERNETES_SERVICE_PORT}`;
   const proxies = [
-    { name: 'kubectl proxy (seed 003 sidecar)', port: KUBECTL_PROXY_PORT, command: ['kubectl', 'proxy', `--server=${server}`, `--certificate-authority=${SA_DIR}/ca.crt`, `--token=${token}`, '--accept-paths=^.*', `--port=${KUBECTL_PROXY_PORT}`] },
+    { name: 'kubectl proxy (ambassador sidecar)', port: KUBECTL_PROXY_PORT, command: ['kubectl', 'proxy', `--server=${server}`, `--certificate-authority=${SA_DIR}/ca.crt`, `--token=${token}`, '--accept-paths=^.*', `--port=${KUBECTL_PROXY_PORT}`] },
     { name: 'dist/proxy.mjs (node)', port: SCRIPT_PROXY_PORT, command: ['node', proxyBundle, `--port=${SCRIPT_PROXY_PORT}`, '--quiet'] },
   ];
   console.log(`\n## 2. Ambassador: start-up, then ${requests} sequential GET /apis/batch/v1 over one keep-alive connection\n`);
@@ -147,7 +148,7 @@ async function main(): Promise<void> {
     process.exit(2);
   }
   if (values.inside) return inside(runs, requests);
-  const build = spawnSync(process.execPath, ['--import', 'tsx', 'scripts/build.ts'], { cwd: REPO_ROOT, stdio: ['ignore', 'ignore', 'inherit'] });
+  const build = spawnSync(process.execPath, ['--import', 'tsx', 'tools/build.ts'], { cwd: REPO_ROOT, stdio: ['ignore', 'ignore', 'inherit'] });
   if (build.status !== 0) throw new Error('npm run build failed');
   const pod = spawnSync(path.join(REPO_ROOT, 'fixtures/pod'), ['--service-account', 'test/default', '--',
     process.execPath, '--import', 'tsx', fileURLToPath(import.meta.url), '--inside', `--runs=${runs}`, `--requests=${requests}`], { cwd: REPO_ROOT, stdio: 'inherit' });

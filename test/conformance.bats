@@ -1,20 +1,30 @@
 #!/usr/bin/env bats
 # The fake cluster is only useful if real clients cannot tell it from kube-apiserver. Inside the
-# pod sandbox this suite runs every curl command of the seed articles verbatim, kubectl in
+# pod sandbox this suite runs verbatim every curl command of these articles, kubectl in
 # in-cluster mode, `kubectl proxy`, the official Python client and @kubernetes/client-node,
-# and checks each gets what the articles (and a real cluster) show.
+# and checks each gets what the articles (and a real cluster) show:
+#   - the Kubernetes task page "Accessing the Kubernetes API from a Pod",
+#     https://kubernetes.io/docs/tasks/run-application/access-api-from-pod/
+#     (section "Without using a proxy"; section "Using kubectl proxy" for the ambassador sidecar);
+#   - the 2018 post "容器内访问k8s api-server" ("Accessing the k8s api-server from a container"),
+#     which reads the `gateway` DaemonSet with ?resourceVersion=0 (companion code
+#     https://github.com/moshucong/client-go-example);
+#   - the itnext article "K8s tips: accessing the API server from a Pod",
+#     https://itnext.io/k8s-tips-accessing-the-api-server-from-a-pod-f6f72bc847de
+#     (TLS without the CA, system:anonymous, nodes forbidden, automountServiceAccountToken: false).
+# test/expected/ holds the bodies those articles print.
 bats_require_minimum_version 1.5.0
-
-SA_DIR=/var/run/secrets/kubernetes.io/serviceaccount
 
 setup() {
   load helpers/common
+  load helpers/recipe # SA_DIR
   require_sandbox
 }
 
-# ---- the seeds' curl commands, verbatim ---------------------------------------------------------
+# ---- the articles' curl commands, verbatim -------------------------------------------------------
 
-@test "seed 001: curl with token and CA on /api gives the APIVersions document" {
+# "Accessing the Kubernetes API from a Pod", section "Without using a proxy", its comments included.
+@test "curl with the token and CA on /api gives the APIVersions document" {
   run --separate-stderr in_pod -- bash -c '
     # 指向内部 API 服务器的主机名
     APISERVER=https://kubernetes.default.svc
@@ -43,42 +53,47 @@ setup() {
 }'
 }
 
-@test "seed 002: curl reads the gateway daemonset with spec and status as the article shows" {
+# The 2018 post "容器内访问k8s api-server" (companion code https://github.com/moshucong/client-go-example).
+@test "curl with ?resourceVersion=0 reads the gateway daemonset with spec and status as the 2018 post shows" {
   run --separate-stderr in_pod --service-account test/default -- bash -c '
     TOKEN_VALUE=$(cat /var/run/secrets/kubernetes.io/serviceaccount/token)
     NAMESPACE=$(cat /var/run/secrets/kubernetes.io/serviceaccount/namespace)
     curl -k --cacert /var/run/secrets/kubernetes.io/serviceaccount/ca.crt -H  "Authorization: Bearer $TOKEN_VALUE" https://kubernetes.default/apis/apps/v1/namespaces/$NAMESPACE/daemonsets/gateway?resourceVersion=0'
   assert_success
-  local expected="$REPO_ROOT/test/expected/seed-002-daemonset.json"
+  local expected="$REPO_ROOT/test/expected/gateway-daemonset.json"
   assert_equal "$(jq -S '{spec, status}' <<<"$output")" "$(jq -S '{spec, status}' "$expected")"
   assert_equal "$(jq -S '.metadata | del(.resourceVersion, .selfLink)' <<<"$output")" \
     "$(jq -S '.metadata | del(.resourceVersion, .selfLink)' "$expected")"
   assert_equal "$(jq -r '.kind + " " + .apiVersion' <<<"$output")" "DaemonSet apps/v1"
 }
 
-@test "seed 003: curl with token on /apis/batch/v1 lists cronjobs and jobs with the real verbs" {
+# The batch/v1 discovery that the kubectl-proxy example of "Accessing the Kubernetes API from a Pod"
+# fetches, here straight from the API server with the token.
+@test "curl with the token on /apis/batch/v1 lists cronjobs and jobs with the real verbs" {
   run --separate-stderr in_pod -- bash -c '
     TOKEN=$(cat /var/run/secrets/kubernetes.io/serviceaccount/token)
     curl --cacert /var/run/secrets/kubernetes.io/serviceaccount/ca.crt --header "Authorization: Bearer ${TOKEN}" https://kubernetes.default.svc/apis/batch/v1'
   assert_success
-  local expected="$REPO_ROOT/test/expected/seed-003-batch-v1.json"
+  local expected="$REPO_ROOT/test/expected/batch-v1.json"
   local shape='[.kind, .groupVersion, (.resources[] | [.name, .namespaced, .kind, (.verbs | join(",")), (.shortNames // [] | join(","))])]'
   assert_equal "$(jq -c "$shape" <<<"$output")" "$(jq -c "$shape" "$expected")"
 }
 
-@test "seed 004: curl without --cacert fails TLS verification with exit 60" {
+# This test and the next four: the itnext article "K8s tips: accessing the API server from a Pod"
+# (https://itnext.io/k8s-tips-accessing-the-api-server-from-a-pod-f6f72bc847de).
+@test "curl without --cacert fails TLS verification with exit 60" {
   run --separate-stderr in_pod -- curl https://kubernetes/api/v1
   assert_failure 60
-  [[ "$stderr" == *"SSL certificate problem: unable to get local issuer certificate"* ]]
+  assert_stderr --partial "SSL certificate problem: unable to get local issuer certificate"
 }
 
-@test "seed 004: curl without a token is forbidden as system:anonymous, byte for byte" {
+@test "curl without a token is forbidden as system:anonymous, byte for byte" {
   run --separate-stderr in_pod -- curl --cacert /run/secrets/kubernetes.io/serviceaccount/ca.crt https://kubernetes/api/v1
   assert_success
-  assert_output "$(cat "$REPO_ROOT/test/expected/seed-004-anonymous-api-v1.json")"
+  assert_output "$(cat "$REPO_ROOT/test/expected/anonymous-api-v1.json")"
 }
 
-@test "seed 004: curl with the token on /api/v1/ lists the core resources" {
+@test "curl with the token on /api/v1/ lists the core resources" {
   run --separate-stderr in_pod -- bash -c '
     TOKEN=$(cat /run/secrets/kubernetes.io/serviceaccount/token)
     curl -H "Authorization: Bearer $TOKEN" --cacert /run/secrets/kubernetes.io/serviceaccount/ca.crt https://kubernetes/api/v1/'
@@ -88,15 +103,15 @@ setup() {
   assert_equal "$(jq -r '.resources[] | select(.name == "configmaps") | .shortNames[0]' <<<"$output")" "cm"
 }
 
-@test "seed 004: the default service account listing nodes is forbidden, byte for byte" {
+@test "curl listing nodes as the default service account is forbidden, byte for byte" {
   run --separate-stderr in_pod -- bash -c '
     TOKEN=$(cat /run/secrets/kubernetes.io/serviceaccount/token)
     curl -H "Authorization: Bearer $TOKEN" --cacert /run/secrets/kubernetes.io/serviceaccount/ca.crt https://kubernetes/api/v1/nodes'
   assert_success
-  assert_output "$(cat "$REPO_ROOT/test/expected/seed-004-nodes-forbidden.json")"
+  assert_output "$(cat "$REPO_ROOT/test/expected/nodes-forbidden.json")"
 }
 
-@test "seed 004: with automountServiceAccountToken false the token file is absent" {
+@test "a pod with automountServiceAccountToken false has no service-account mount and no token file" {
   run --separate-stderr in_pod --no-automount -- bash -c '
     ls /run/secrets/kubernetes.io/serviceaccount/ || echo "no mount";
     test -e /var/run/secrets/kubernetes.io/serviceaccount/token && echo "token present" || echo "token absent"'
@@ -117,10 +132,10 @@ setup() {
   assert_output identical
 }
 
-@test "kubectl get ds gateway -o json in a pod shows the seed's status" {
+@test "kubectl get ds gateway -o json in a pod shows the status the 2018 post printed" {
   run --separate-stderr in_pod --service-account test/default -- kubectl get ds gateway -n test -o json
   assert_success
-  assert_equal "$(jq -S .status <<<"$output")" "$(jq -S .status "$REPO_ROOT/test/expected/seed-002-daemonset.json")"
+  assert_equal "$(jq -S .status <<<"$output")" "$(jq -S .status "$REPO_ROOT/test/expected/gateway-daemonset.json")"
 }
 
 @test "kubectl get pods in a pod prints the real table columns" {
@@ -134,7 +149,7 @@ setup() {
 @test "kubectl get nodes in a pod is forbidden with the exact apiserver message" {
   run --separate-stderr in_pod -- kubectl get nodes
   assert_failure 1
-  assert_equal "$stderr" 'Error from server (Forbidden): nodes is forbidden: User "system:serviceaccount:default:default" cannot list resource "nodes" in API group "" at the cluster scope'
+  assert_stderr 'Error from server (Forbidden): nodes is forbidden: User "system:serviceaccount:default:default" cannot list resource "nodes" in API group "" at the cluster scope'
 }
 
 @test "kubectl auth whoami in a pod names the service account, pod and node" {
@@ -178,9 +193,9 @@ setup() {
   assert_line --index 3 --regexp '^gateway +20 +20 +20 +1 +19 +'
 }
 
-# ---- kubectl proxy as an ambassador (seed 003) ---------------------------------------------------
+# ---- kubectl proxy as an ambassador ("Accessing the Kubernetes API from a Pod", "Using kubectl proxy")
 
-@test "seed 003: curl localhost:8001/apis/batch/v1 through kubectl proxy gives the same bytes as direct curl" {
+@test "curl localhost:8001/apis/batch/v1 through a kubectl proxy ambassador gives the same bytes as direct curl" {
   run --separate-stderr in_pod -- bash -c '
     API_SERVER="https://$KUBERNETES_SERVICE_HOST:$KUBERNETES_SERVICE_PORT"
     CA_CRT="/var/run/secrets/kubernetes.io/serviceaccount/ca.crt"

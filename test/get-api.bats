@@ -23,32 +23,34 @@ setup() {
   expected=$(curl_in_pod /api/v1/nodes)
   run -7 --separate-stderr in_pod -- get-api.ts /api/v1/nodes
   assert_output "$expected"
-  [[ "$stderr" == *'403 Forbidden'*'RBAC does not allow this'* ]]
+  assert_stderr --regexp "$(in_order '403 Forbidden' 'RBAC does not allow this')"
 }
 
 @test "get-api listing nodes prints byte for byte curl's 403 Status and exits 7" {
   run -7 --separate-stderr in_pod -- bash -c "$CURL_RECIPE"' >"$2"; exec get-api.ts "$1" >"$3"' _ /api/v1/nodes \
     "$BATS_TEST_TMPDIR/curl.out" "$BATS_TEST_TMPDIR/script.out"
   cmp "$BATS_TEST_TMPDIR/curl.out" "$BATS_TEST_TMPDIR/script.out"
-  [ "$(jq -r .message "$BATS_TEST_TMPDIR/script.out")" = \
-    'nodes is forbidden: User "system:serviceaccount:default:default" cannot list resource "nodes" in API group "" at the cluster scope' ]
+  assert_equal "$(jq -r .message "$BATS_TEST_TMPDIR/script.out")" \
+    'nodes is forbidden: User "system:serviceaccount:default:default" cannot list resource "nodes" in API group "" at the cluster scope'
 }
 
 @test "get-api without a token prints byte for byte curl's system:anonymous 403 and exits 7" {
-  # The seed's curl without -H Authorization; flags-only configuration has no credentials.
+  # The curl of the itnext article "K8s tips: accessing the API server from a Pod"
+  # (https://itnext.io/k8s-tips-accessing-the-api-server-from-a-pod-f6f72bc847de): no -H Authorization.
+  # Flags-only configuration has no credentials either.
   run -7 --separate-stderr in_pod -- bash -c '
     curl -s --cacert "$1/ca.crt" https://kubernetes.default.svc/api/v1 >"$2"
     exec get-api.ts /api/v1 --server https://kubernetes.default.svc --certificate-authority "$1/ca.crt" >"$3"' _ \
     "$SA_DIR" "$BATS_TEST_TMPDIR/curl.out" "$BATS_TEST_TMPDIR/script.out"
   cmp "$BATS_TEST_TMPDIR/curl.out" "$BATS_TEST_TMPDIR/script.out"
-  [ "$(jq -r .message "$BATS_TEST_TMPDIR/script.out")" = 'forbidden: User "system:anonymous" cannot get path "/api/v1"' ]
-  [[ "$stderr" == *'403 Forbidden'*'no token reached the server, so it treated us as system:anonymous'* ]]
+  assert_equal "$(jq -r .message "$BATS_TEST_TMPDIR/script.out")" 'forbidden: User "system:anonymous" cannot get path "/api/v1"'
+  assert_stderr --regexp "$(in_order '403 Forbidden' 'no token reached the server, so it treated us as system:anonymous')"
 }
 
 @test "get-api without a mounted token exits 3 and suggests automountServiceAccountToken" {
   run -3 --separate-stderr in_pod --no-automount -- get-api.ts
   assert_output ''
-  [[ "$stderr" == *'automountServiceAccountToken: false'* ]]
+  assert_stderr --partial 'automountServiceAccountToken: false'
 }
 
 @test "get-api --print-curl prints a command that gives the same stdout as the script" {
@@ -58,30 +60,31 @@ setup() {
 @test "get-api --print-curl shows the token file, never the token" {
   run -0 --separate-stderr in_pod -- bash -c 'get-api.ts --print-curl; echo; cat '"$SA_DIR"'/token'
   token=${lines[-1]}
-  [[ "${lines[0]}" == *"Bearer \$(cat $SA_DIR/token)"* ]]
-  [[ "${lines[0]}" != *"$token"* ]]
+  assert_line --index 0 --partial "Bearer \$(cat $SA_DIR/token)"
+  refute_line --index 0 --partial "$token"
 }
 
 @test "get-api --verbose traces the request on stderr with the token redacted" {
   run -0 --separate-stderr in_pod -- bash -c 'get-api.ts /version --verbose 2>&1 >/dev/null; echo; cat '"$SA_DIR"'/token'
   token=${lines[-1]}
-  [[ "$output" == *'> authorization: Bearer <redacted>'* ]]
-  [[ "$output" == *'* config: in-cluster'* ]]
-  [[ "${output%"$token"}" != *"$token"* ]]
+  assert_output --partial '> authorization: Bearer <redacted>'
+  assert_output --partial '* config: in-cluster'
+  output=${output%"$token"} # the trace alone, without the token printed after it for this check
+  refute_output --partial "$token"
 }
 
 @test "get-api with --server and no CA fails TLS verification with exit 5" {
   run -5 --separate-stderr in_pod -- get-api.ts --server https://kubernetes.default.svc
-  [[ "$stderr" == *'TLS verification of https://kubernetes.default.svc failed'*'--certificate-authority'* ]]
+  assert_stderr --regexp "$(in_order 'TLS verification of https://kubernetes.default.svc failed' '--certificate-authority')"
 }
 
 @test "curl without --cacert exits 60 where get-api without a CA exits 5 naming the system trust store" {
   run -5 --separate-stderr in_pod -- bash -c '
     curl -s -H "Authorization: Bearer $(cat "$1/token")" https://kubernetes.default.svc/api; echo "curl exit $?" >"$2"
     exec get-api.ts --server https://kubernetes.default.svc --token-file "$1/token"' _ "$SA_DIR" "$BATS_TEST_TMPDIR/curl-exit"
-  [ "$(cat "$BATS_TEST_TMPDIR/curl-exit")" = 'curl exit 60' ]
+  assert_equal "$(cat "$BATS_TEST_TMPDIR/curl-exit")" 'curl exit 60'
   assert_output ''
-  [[ "$stderr" == *'TLS verification of https://kubernetes.default.svc failed'*'using the system trust store (no CA configured)'* ]]
+  assert_stderr --regexp "$(in_order 'TLS verification of https://kubernetes.default.svc failed' 'using the system trust store (no CA configured)')"
 }
 
 @test "curl with a wrong CA exits 60 where get-api with that CA exits 5 naming the CA file" {
@@ -91,14 +94,14 @@ setup() {
   run -5 --separate-stderr in_pod -- bash -c '
     curl -s --cacert "$1" -H "Authorization: Bearer $(cat "$2/token")" https://kubernetes.default.svc/api; echo "curl exit $?" >"$3"
     exec get-api.ts --certificate-authority "$1"' _ "$wrong_ca" "$SA_DIR" "$BATS_TEST_TMPDIR/curl-exit"
-  [ "$(cat "$BATS_TEST_TMPDIR/curl-exit")" = 'curl exit 60' ]
+  assert_equal "$(cat "$BATS_TEST_TMPDIR/curl-exit")" 'curl exit 60'
   assert_output ''
-  [[ "$stderr" == *'TLS verification of https://'*' failed ('*") using CA $wrong_ca:"* ]]
+  assert_stderr --regexp "$(in_order 'TLS verification of https://' ' failed (' ") using CA $wrong_ca:")"
 }
 
 @test "get-api through an unreachable HTTPS_PROXY fails with exit 4 naming the proxy" {
   run -4 --separate-stderr in_pod -- env HTTPS_PROXY=http://127.0.0.1:9 get-api.ts
-  [[ "$stderr" == *'proxy http://127.0.0.1:9 (from HTTPS_PROXY) refused'*'NO_PROXY'* ]]
+  assert_stderr --regexp "$(in_order 'proxy http://127.0.0.1:9 (from HTTPS_PROXY) refused' 'NO_PROXY')"
 }
 
 @test "get-api bypasses HTTPS_PROXY for a NO_PROXY CIDR as curl does for the service IP" {
@@ -115,7 +118,7 @@ setup() {
 }
 
 @test "the bundled get-api.mjs runs with plain node and prints what the script prints" {
-  node --import tsx "$REPO_ROOT/scripts/build.ts" --outdir "$BATS_FILE_TMPDIR/dist" 2>/dev/null
+  node --import tsx "$REPO_ROOT/tools/build.ts" --outdir "$BATS_FILE_TMPDIR/dist" 2>/dev/null
   expected=$(curl_in_pod /api)
   run -0 --separate-stderr in_pod -- node "$BATS_FILE_TMPDIR/dist/get-api.mjs"
   assert_output "$expected"
@@ -127,7 +130,7 @@ setup() {
     IFS=: read -r content what byte <<<"${case//$'\n'/\\n}"
     printf '%b\n' "$content" >"$token_file"
     run -3 --separate-stderr scripts/get-api.ts --server http://127.0.0.1:9 --token-file "$token_file"
-    assert_equal "$stderr" "error: token file $token_file: contains a $what inside the token (byte $byte): a token is one line of visible ASCII characters; write just the token (a final newline is fine)"
+    assert_stderr "error: token file $token_file: contains a $what inside the token (byte $byte): a token is one line of visible ASCII characters; write just the token (a final newline is fine)"
     assert_output ''
   done
 }
@@ -135,5 +138,5 @@ setup() {
 @test "get-api --print-curl with a password in --server prints a command without it and says how to send it" {
   run -0 --separate-stderr scripts/get-api.ts --server https://admin:url-password-9f3c@127.0.0.1:6443 --print-curl
   assert_output 'curl https://127.0.0.1:6443/api'
-  assert_equal "$stderr" 'note: the user and password in the server URL are left out, as the script never sends them; to send them anyway add: --user admin:"$SERVER_PASSWORD"'
+  assert_stderr 'note: the user and password in the server URL are left out, as the script never sends them; to send them anyway add: --user admin:"$SERVER_PASSWORD"'
 }

@@ -1,6 +1,8 @@
 #!/usr/bin/env bats
-# get-daemonset.ts against the curl recipe of seed 002, inside the pod sandbox: the same stdout as
-# curl, the documented exit codes, and --watch kept alive across token rotation.
+# get-daemonset.ts against curl reading the `gateway` DaemonSet with ?resourceVersion=0, as the 2018
+# post "容器内访问k8s api-server" does (companion code https://github.com/moshucong/client-go-example),
+# inside the pod sandbox: the same stdout as curl, the documented exit codes, and --watch kept alive
+# across token rotation.
 bats_require_minimum_version 1.5.0
 
 DAEMONSET_PATH='/apis/apps/v1/namespaces/test/daemonsets/gateway?resourceVersion=0'
@@ -28,7 +30,7 @@ setup() {
   enter_pod_suite
 }
 
-@test "get-daemonset prints the seed 002 daemonset exactly as curl does" {
+@test "get-daemonset prints the gateway daemonset exactly as curl does" {
   expected=$(curl_in_pod --service-account test/default "$DAEMONSET_PATH")
   run -0 --separate-stderr in_pod --service-account test/default -- get-daemonset.ts gateway
   assert_output "$expected"
@@ -42,12 +44,12 @@ gateway   20        20        19      1            19          1'
 
 @test "get-daemonset of a missing daemonset prints the NotFound Status and exits 8" {
   run -8 --separate-stderr in_pod --service-account test/default -- get-daemonset.ts nope
-  [ "$(jq -r .reason <<<"$output")" = NotFound ]
+  assert_equal "$(jq -r .reason <<<"$output")" NotFound
 }
 
 @test "get-daemonset without a name is a usage error" {
   run -2 --separate-stderr in_pod -- get-daemonset.ts
-  [[ "$stderr" == 'error: missing NAME'* ]]
+  assert_stderr --regexp "^$(in_order 'error: missing NAME')"
 }
 
 @test "get-daemonset --print-curl prints a command that gives the same stdout as the script" {
@@ -61,7 +63,7 @@ gateway   20        20        19      1            19          1'
       sed -n "s/^note: --watch then streams changes with: \(curl -N .*\) (RV: .*/\1/p")
     [ -n "$watch_curl" ] || { echo "no watch note" >&2; exit 1; }
     eval "${watch_curl/resourceVersion=RV/resourceVersion=0}"'
-  [ "$(head -1 <<<"$output" | jq -r '.type + " " + .object.metadata.namespace + "/" + .object.metadata.name')" = 'ADDED test/gateway' ]
+  assert_equal "$(head -1 <<<"$output" | jq -r '.type + " " + .object.metadata.namespace + "/" + .object.metadata.name')" 'ADDED test/gateway'
 }
 
 @test "get-daemonset matches curl before and after the token rotated between two runs" {
@@ -92,9 +94,10 @@ gateway   20        20        19      1            19          1'
     exit $status' _ "$BATS_TEST_TMPDIR/trace" "$STATUS_PATH"
   assert_output "$STATUS_TABLE
 gateway   20        20        20      1            20          0"
-  [[ "$stderr" == *'watch=1'*'< 401 Unauthorized'*'* 401: the credential changed since it was read (rotated?); retrying once with the new one'*'< 200 OK'* ]]
-  [[ "$stderr" == *'> authorization: Bearer <redacted>'* ]]
-  [[ "$stderr" != *eyJ* ]] # no service-account token (a JWT) anywhere in the trace
+  assert_stderr --regexp "$(in_order 'watch=1' '< 401 Unauthorized' \
+    '* 401: the credential changed since it was read (rotated?); retrying once with the new one' '< 200 OK')"
+  assert_stderr --partial '> authorization: Bearer <redacted>'
+  refute_stderr --partial eyJ # no service-account token (a JWT) anywhere in the trace
 }
 
 @test "get-daemonset --watch -o json prints the body, then the changed object byte for byte as curl then gets it" {
@@ -106,7 +109,7 @@ gateway   20        20        20      1            20          0"
     get-daemonset.ts gateway --watch --watch-count 1 --timeout 40s >"$watched" || exit
     recipe "$5" >"$after"' _ "$SA_DIR" "$BATS_TEST_TMPDIR"/{watched,before,after} "$DAEMONSET_PATH" "$STATUS_PATH"
   cmp "$BATS_TEST_TMPDIR/watched" <(cat "$BATS_TEST_TMPDIR/before"; echo; cat "$BATS_TEST_TMPDIR/after"; echo)
-  [ "$(jq -s 'map(.status.numberReady) | join(" ")' -r "$BATS_TEST_TMPDIR/watched")" = '19 20' ]
+  assert_equal "$(jq -s 'map(.status.numberReady) | join(" ")' -r "$BATS_TEST_TMPDIR/watched")" '19 20'
 }
 
 @test "get-daemonset --watch -o yaml separates the versions with --- as kubectl does" {
@@ -114,27 +117,27 @@ gateway   20        20        20      1            20          0"
     ( wait_for "$1" "numberReady" 20; admin_patch "$2" "{\"status\":{\"numberReady\":20}}" ) &
     get-daemonset.ts gateway -o yaml --watch --watch-count 1 --timeout 40s >"$1" || exit
     cat "$1"' _ "$BATS_TEST_TMPDIR/watched" "$STATUS_PATH"
-  [ "$(grep -c '^---$' <<<"$output")" -eq 1 ]
-  [ "$(grep '^  numberReady:' <<<"$output" | tr -d ' ' | paste -sd ' ')" = 'numberReady:19 numberReady:20' ]
-  [ "${lines[0]}" = 'apiVersion: apps/v1' ]
+  assert_equal "$(grep -c '^---$' <<<"$output")" 1
+  assert_equal "$(grep '^  numberReady:' <<<"$output" | tr -d ' ' | paste -sd ' ')" 'numberReady:19 numberReady:20'
+  assert_line --index 0 'apiVersion: apps/v1'
 }
 
 @test "get-daemonset --watch without changes prints once and exits 0 at --timeout, reconnecting meanwhile" {
   run -0 --separate-stderr in_pod --service-account test/default -- \
     get-daemonset.ts gateway -o status --watch --watch-timeout 1 --timeout 3 --verbose
   assert_output "$STATUS_TABLE"
-  [[ "$stderr" == *'* stream ended by the server after 1'*'* watch: reconnecting from resourceVersion '* ]]
+  assert_stderr --regexp "$(in_order '* stream ended by the server after 1' '* watch: reconnecting from resourceVersion ')"
 }
 
 @test "get-daemonset rejects watch flags without --watch and malformed watch values with exit 2" {
   run -2 --separate-stderr scripts/get-daemonset.ts gateway --watch-count 1
-  [[ "$stderr" == 'error: --watch-count only applies with --watch'* ]]
+  assert_stderr --regexp "^$(in_order 'error: --watch-count only applies with --watch')"
   run -2 --separate-stderr scripts/get-daemonset.ts gateway --watch --watch-count 0
-  [[ "$stderr" == 'error: --watch-count must be a positive integer (got 0)'* ]]
+  assert_stderr --regexp "^$(in_order 'error: --watch-count must be a positive integer (got 0)')"
   run -2 --separate-stderr scripts/get-daemonset.ts gateway --watch --watch-timeout 1m
-  [[ "$stderr" == 'error: --watch-timeout must be a positive integer (got 1m)'* ]]
+  assert_stderr --regexp "^$(in_order 'error: --watch-timeout must be a positive integer (got 1m)')"
   run -2 --separate-stderr scripts/get-daemonset.ts gateway --watch --timeout soon
-  [[ "$stderr" == 'error: --timeout must be seconds or a duration such as 30s or 5m (got soon)'* ]]
+  assert_stderr --regexp "^$(in_order 'error: --timeout must be seconds or a duration such as 30s or 5m (got soon)')"
 }
 
 # node RUNNER SIGNAL READY CMD...: run CMD, send it SIGNAL once READY appears on its stdout or stderr,
@@ -156,7 +159,7 @@ child.on("close", (code, name) => { process.stderr.write(err); process.stdout.wr
       node --import tsx scripts/get-daemonset.ts gateway -o status --watch
     assert_output "$STATUS_TABLE
 exit ${pair#*:} signal null"
-    assert_equal "$stderr" ''
+    assert_stderr ''
   done
 }
 
@@ -166,6 +169,7 @@ exit ${pair#*:} signal null"
     const server = require("node:net").createServer(() => {}); // accepts, never answers
     server.listen(0, "127.0.0.1", () => require("node:fs").writeFileSync(process.argv[1], String(server.address().port)));
     process.once("SIGTERM", () => process.exit(0));' "$port_file" </dev/null >/dev/null 2>&1 3>&- &
+  # shellcheck disable=SC2030 # bats runs teardown in this test's process, so teardown sees it
   SILENT_PID=$!
   until [[ -s $port_file ]]; do kill -0 "$SILENT_PID" || fail 'the silent server died'; sleep 0.02; done
   printf 'opaque-static-token\n' >"$BATS_TEST_TMPDIR/token"
@@ -177,11 +181,12 @@ exit ${pair#*:} signal null"
       run -0 --separate-stderr node -e "$SIGNAL_RUNNER" "${pair%:*}" '> authorization: Bearer <redacted>' \
         node --import tsx "scripts/$script.ts" "${args[@]}"
       assert_output "exit ${pair#*:} signal null"
-      [[ "$stderr" != *error:* ]]
+      refute_stderr --partial error:
     done
   done
 }
 
+# shellcheck disable=SC2031 # SILENT_PID is set by the test, in the same process as teardown
 teardown() {
   if [[ -n ${SILENT_PID:-} ]]; then
     kill -TERM "$SILENT_PID" 2>/dev/null || true
@@ -192,7 +197,9 @@ teardown() {
 @test "get-daemonset rejects a name that is not a DNS subdomain with exit 2, naming the rule, before any request" {
   for name in 'a..b' Gateway "$(printf 'a%.0s' {1..254})" 'gate way'; do
     run -2 --separate-stderr scripts/get-daemonset.ts "$name" --server http://127.0.0.1:9
-    [[ "${stderr_lines[0]}" == 'error: NAME "'*' is not a valid DaemonSet name: a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters'*', at most 253 characters' ]]
+    assert_stderr_line --index 0 --regexp "^$(in_order 'error: NAME "' \
+      ' is not a valid DaemonSet name: a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters' \
+      ', at most 253 characters')\$"
     assert_output ''
   done
   run -4 --separate-stderr scripts/get-daemonset.ts "$(printf 'a%.0s' {1..253})" --server http://127.0.0.1:9
@@ -201,6 +208,7 @@ teardown() {
 @test "get-daemonset rejects a -n that is not a DNS label with exit 2, naming the rule" {
   for namespace in Bad_NS a.b "$(printf 'a%.0s' {1..64})"; do
     run -2 --separate-stderr scripts/get-daemonset.ts gateway -n "$namespace" --server http://127.0.0.1:9
-    [[ "${stderr_lines[0]}" == 'error: namespace "'*'" (from --namespace flag) is not a valid namespace: a lowercase RFC 1123 label must consist of'*', at most 63 characters' ]]
+    assert_stderr_line --index 0 --regexp "^$(in_order 'error: namespace "' \
+      '" (from --namespace flag) is not a valid namespace: a lowercase RFC 1123 label must consist of' ', at most 63 characters')\$"
   done
 }

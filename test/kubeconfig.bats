@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# shellcheck disable=SC2030,SC2031 # each @test runs in its own process: its `export KUBECONFIG=…` is meant for that test alone
 # The scripts outside a pod, configured by kubeconfig, against the fake apiserver on 127.0.0.1:
 # each credential kind a kubeconfig user can have (inline token, tokenFile, client certificate)
 # must give the bytes curl gets with the same credential, --verbose must say where the
@@ -27,7 +28,7 @@ setup() {
   load helpers/common
   unset KUBERNETES_SERVICE_HOST KUBERNETES_SERVICE_PORT
   # npx finds tsx (the scripts' shebang) from the working directory.
-  cd "$REPO_ROOT"
+  cd "$REPO_ROOT" || return 1
 }
 
 # write_kubeconfig FILE USER_FIELDS: a kubeconfig whose context "fake" (namespace test) uses cluster
@@ -74,9 +75,9 @@ curl_with_admin_token() {
   curl_with_admin_token /api >"$BATS_TEST_TMPDIR/curl.out"
   run -0 --separate-stderr to_file "$BATS_TEST_TMPDIR/script.out" scripts/get-api.ts /api --verbose
   cmp "$BATS_TEST_TMPDIR/curl.out" "$BATS_TEST_TMPDIR/script.out"
-  [[ "$stderr" == *"* config: kubeconfig $KUBECONFIG (from \$KUBECONFIG), context \"fake\""* ]]
-  [[ "$stderr" == *"* credentials: token from user \"admin\" in $KUBECONFIG"* ]]
-  [[ "$stderr" != *"$(cat "$APISERVER_ADMIN_TOKEN_FILE")"* ]]
+  assert_stderr --partial "* config: kubeconfig $KUBECONFIG (from \$KUBECONFIG), context \"fake\""
+  assert_stderr --partial "* credentials: token from user \"admin\" in $KUBECONFIG"
+  refute_stderr --partial "$(cat "$APISERVER_ADMIN_TOKEN_FILE")"
 }
 
 @test "get-daemonset with a tokenFile kubeconfig user prints the daemonset as curl does, in the context's namespace" {
@@ -85,8 +86,8 @@ curl_with_admin_token() {
   curl_with_admin_token "$DAEMONSET_PATH" >"$BATS_TEST_TMPDIR/curl.out"
   run -0 --separate-stderr to_file "$BATS_TEST_TMPDIR/script.out" scripts/get-daemonset.ts gateway --verbose
   cmp "$BATS_TEST_TMPDIR/curl.out" "$BATS_TEST_TMPDIR/script.out"
-  [[ "$stderr" == *"* credentials: token from file $APISERVER_ADMIN_TOKEN_FILE"* ]]
-  [[ "$stderr" == *"* namespace: test (from context \"fake\" in $KUBECONFIG)"* ]]
+  assert_stderr --partial "* credentials: token from file $APISERVER_ADMIN_TOKEN_FILE"
+  assert_stderr --partial "* namespace: test (from context \"fake\" in $KUBECONFIG)"
 }
 
 @test "get-api and get-daemonset with a client-certificate kubeconfig user print what curl --cert prints" {
@@ -97,8 +98,8 @@ curl_with_admin_token() {
     if [ "$path" = /api ]; then script=(scripts/get-api.ts /api); else script=(scripts/get-daemonset.ts gateway); fi
     run -0 --separate-stderr to_file "$BATS_TEST_TMPDIR/script.out" "${script[@]}" --verbose
     cmp "$BATS_TEST_TMPDIR/curl.out" "$BATS_TEST_TMPDIR/script.out"
-    [[ "$stderr" == *"* credentials: client certificate $ADMIN_CERT"* ]]
-    [[ "$stderr" != *'> authorization:'* ]]
+    assert_stderr --partial "* credentials: client certificate $ADMIN_CERT"
+    refute_stderr --partial '> authorization:'
   done
 }
 
@@ -159,8 +160,8 @@ YAML
   curl_with_admin_token "$DAEMONSET_PATH" >"$BATS_TEST_TMPDIR/curl.out"
   run -0 --separate-stderr to_file "$BATS_TEST_TMPDIR/script.out" scripts/get-daemonset.ts gateway --verbose
   cmp "$BATS_TEST_TMPDIR/curl.out" "$BATS_TEST_TMPDIR/script.out"
-  [[ "$stderr" == *"* config: kubeconfig $first:$second (from \$KUBECONFIG), context \"one\""* ]]
-  [[ "$stderr" == *"* namespace: test (from context \"one\" in $first)"* ]]
+  assert_stderr --partial "* config: kubeconfig $first:$second (from \$KUBECONFIG), context \"one\""
+  assert_stderr --partial "* namespace: test (from context \"one\" in $first)"
 }
 
 @test "get-api without \$KUBECONFIG reads ~/.kube/config of the test's own HOME" {
@@ -168,13 +169,14 @@ YAML
   curl_with_admin_token /api >"$BATS_TEST_TMPDIR/curl.out"
   run -0 --separate-stderr to_file "$BATS_TEST_TMPDIR/script.out" scripts/get-api.ts /api --verbose
   cmp "$BATS_TEST_TMPDIR/curl.out" "$BATS_TEST_TMPDIR/script.out"
-  [[ "$stderr" == *"* config: kubeconfig $HOME/.kube/config (from ~/.kube/config), context \"fake\""* ]]
+  assert_stderr --partial "* config: kubeconfig $HOME/.kube/config (from ~/.kube/config), context \"fake\""
 }
 
 @test "get-api outside a pod with no kubeconfig exits 3 listing every place it looked" {
   run -3 --separate-stderr scripts/get-api.ts
   assert_output ''
-  [[ "$stderr" == 'error: no configuration found, tried: '*'$KUBECONFIG (not set)'*"$HOME/.kube/config (not found)"*'in-cluster (KUBERNETES_SERVICE_HOST and KUBERNETES_SERVICE_PORT are not set)'* ]]
+  assert_stderr --regexp "^$(in_order 'error: no configuration found, tried: ' '$KUBECONFIG (not set)' "$HOME/.kube/config (not found)" \
+    'in-cluster (KUBERNETES_SERVICE_HOST and KUBERNETES_SERVICE_PORT are not set)')"
 }
 
 @test "get-api --verbose with a kubeconfig that is not valid yaml names the line, exits 3 and never shows the inline token" {
@@ -184,6 +186,6 @@ YAML
   printf '   broken: [indentation\n' >>"$KUBECONFIG"
   run -3 --separate-stderr scripts/get-api.ts --verbose
   assert_output ''
-  assert_equal "${stderr_lines[0]}" "error: kubeconfig $KUBECONFIG is not valid YAML: bad indentation at line 19, column 1: fix it there"
-  [[ "$stderr" != *"$secret"* ]]
+  assert_stderr_line --index 0 "error: kubeconfig $KUBECONFIG is not valid YAML: bad indentation at line 19, column 1: fix it there"
+  refute_stderr --partial "$secret"
 }

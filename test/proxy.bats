@@ -1,6 +1,7 @@
 #!/usr/bin/env bats
-# proxy.ts, the kubectl-proxy sidecar of seed 003, inside the pod sandbox against the fake API
-# server: the same bytes as kubectl proxy, streaming watches, upgrades, the request filter, token
+# proxy.ts, the kubectl-proxy sidecar of "Accessing the Kubernetes API from a Pod" (section "Using
+# kubectl proxy", https://kubernetes.io/docs/tasks/run-application/access-api-from-pod/), inside the
+# pod sandbox against the fake API server: the same bytes as kubectl proxy, streaming watches, upgrades, the request filter, token
 # rotation, header rewriting, shutdown, readiness and startup failures. Each test runs one bash
 # script in one pod (the proxy and its clients must share the pod's network namespace); the script
 # prints what it saw and the test asserts on that. See test/helpers/proxy-in-pod.bash.
@@ -22,7 +23,7 @@ pod_script() {
 
 # ---- what it serves ----------------------------------------------------------------------------
 
-@test "proxy serves /apis/batch/v1 with the same bytes as seed 003's kubectl proxy" {
+@test "proxy serves /apis/batch/v1 with the same bytes as a kubectl proxy sidecar" {
   run -0 --separate-stderr pod_script '
     start_kubectl_proxy kubectl --server="https://$KUBERNETES_SERVICE_HOST:$KUBERNETES_SERVICE_PORT" \
       --certificate-authority="$SA/ca.crt" --token="$(cat "$SA/token")" --accept-paths="^.*"
@@ -173,7 +174,7 @@ pod_script() {
     [[ $line == '200 '* ]] || fail "a request through the proxy failed: $line"
   done
   assert_line '200 401'
-  [ "${lines[-1]}" -ge 1 ]
+  assert [ "${lines[-1]}" -ge 1 ]
 }
 
 @test "proxy replaces the caller's Authorization, so a bogus bearer still acts as the pod's service account" {
@@ -294,26 +295,27 @@ batch/v1"
 @test "proxy --print-curl shows the token file, never the token, and the kubectl proxy it replaces" {
   run -0 --separate-stderr in_pod -- proxy.ts --print-curl /apis/batch/v1 --token-file /var/run/secrets/kubernetes.io/serviceaccount/token
   assert_output --regexp '^curl --cacert /var/run/secrets/kubernetes\.io/serviceaccount/ca\.crt -H "Authorization: Bearer \$\(cat /var/run/secrets/kubernetes\.io/serviceaccount/token\)" https://127\.0\.0\.1/apis/batch/v1$'
-  [[ "$stderr" == *'note: the proxy replaces: kubectl proxy --token="$(cat /var/run/secrets/kubernetes.io/serviceaccount/token)"'* ]]
+  assert_stderr --partial 'note: the proxy replaces: kubectl proxy --token="$(cat /var/run/secrets/kubernetes.io/serviceaccount/token)"'
 }
 
 @test "proxy on a port that is already in use exits 4 with one line" {
   # Inside the pod the fake API server holds 127.0.0.1:443.
   run -4 --separate-stderr in_pod -- proxy.ts --port 443
   assert_output ''
+  # shellcheck disable=SC2154 # bats' run --separate-stderr sets $stderr and $stderr_lines
   assert_equal "${#stderr_lines[@]}" 1
-  assert_equal "${stderr_lines[0]}" 'error: cannot listen on 127.0.0.1:443 (EADDRINUSE): the address is already in use: is another proxy running? pick another --port (0 = any free port)'
+  assert_stderr_line --index 0 'error: cannot listen on 127.0.0.1:443 (EADDRINUSE): the address is already in use: is another proxy running? pick another --port (0 = any free port)'
 }
 
 @test "proxy without a mounted token exits 3 before listening" {
   run -3 --separate-stderr in_pod --no-automount -- proxy.ts
   assert_output ''
-  [[ "$stderr" == *'automountServiceAccountToken: false'* ]]
+  assert_stderr --partial 'automountServiceAccountToken: false'
 }
 
 @test "proxy with --unix-socket and another --port, or a bad regexp, is a usage error" {
   run -2 --separate-stderr in_pod -- proxy.ts --unix-socket /tmp/proxy.sock --port 9000
-  assert_equal "${stderr_lines[0]}" 'error: cannot set --unix-socket and --port at the same time'
+  assert_stderr_line --index 0 'error: cannot set --unix-socket and --port at the same time'
   run -2 --separate-stderr in_pod -- proxy.ts --reject-paths '^/api/(unclosed'
-  [[ "${stderr_lines[0]}" == 'error: --reject-paths: ^/api/(unclosed is not a valid regular expression'* ]]
+  assert_stderr_line --index 0 --regexp "^$(in_order 'error: --reject-paths: ^/api/(unclosed is not a valid regular expression')"
 }

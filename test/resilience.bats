@@ -42,7 +42,7 @@ inject() {
   inject '{path: "^/version$", status: 503}'
   run --separate-stderr -9 get_api /version
   assert_equal "$(jq -r '.code' <<<"$output")" 503
-  assert_equal "$stderr" "error: GET $APISERVER_URL/version: 503 Service Unavailable: the server is currently unable to handle the request: still 503 after 3 retries"
+  assert_stderr "error: GET $APISERVER_URL/version: 503 Service Unavailable: the server is currently unable to handle the request: still 503 after 3 retries"
 }
 
 @test "get-api does not retry a 500 and exits 9" {
@@ -55,26 +55,27 @@ inject() {
   inject '{path: "^/version$", html: true}'
   run --separate-stderr -9 get_api /version
   assert_line --index 0 '<html>'
-  assert_equal "$stderr" "error: GET $APISERVER_URL/version: 502 Bad Gateway"
+  assert_stderr "error: GET $APISERVER_URL/version: 502 Bad Gateway"
 }
 
 @test "get-api reports a dropped connection in one line with exit 4" {
   inject '{path: "^/version$", drop: true}'
   run --separate-stderr -4 get_api /version
   assert_output ''
+  # shellcheck disable=SC2154 # bats' run --separate-stderr sets $stderr and $stderr_lines
   assert_equal "$(wc -l <<<"$stderr")" 1
-  assert_regex "$stderr" '^error: connection to 127\.0\.0\.1:[0-9]+ was closed by the other side'
+  assert_stderr --regexp '^error: connection to 127\.0\.0\.1:[0-9]+ was closed by the other side'
 }
 
 @test "get-api reports a truncated body as a closed connection with exit 4" {
   inject '{path: "^/version$", truncate: true}'
   run --separate-stderr -4 get_api /version
   assert_output ''
-  assert_regex "$stderr" 'was closed by the other side'
+  assert_stderr --regexp 'was closed by the other side'
 }
 
 @test "get-api gives up on a server that never answers after --request-timeout with exit 4" {
   inject '{path: "^/version$", hang: true}'
   run --separate-stderr -4 get_api /version --request-timeout 1s
-  assert_equal "$stderr" "error: request to $APISERVER_URL timed out after 1s (--request-timeout)"
+  assert_stderr "error: request to $APISERVER_URL timed out after 1s (--request-timeout)"
 }

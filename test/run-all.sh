@@ -1,6 +1,13 @@
 #!/usr/bin/env bash
-# npm test: type-check, unit tests (node:test through tsx), then every bats suite; ends with one
-# line "N passed, N failed, N skipped" that totals all three. Exit 0 only when nothing failed.
+# npm test: type-check, lint (Biome for the TypeScript, shellcheck for every bash file), unit tests
+# (node:test through tsx), then every bats suite; ends with one line "N passed, N failed, N skipped"
+# that totals them all. Exit 0 only when nothing failed.
+#
+# The bats suites run side by side (bats --jobs, which needs GNU parallel: .ci/setup installs it),
+# one file per job, slowest first: each test starts its own pod sandbox (private namespaces, its
+# own fake API server), so files share nothing but the cached server bundle. Without GNU parallel
+# they run one after another. KUBE_IN_POD_TEST_JOBS sets the number of jobs (default 4: most of a
+# test's time is spent waiting on processes, not computing).
 #
 # Usage: bash test/run-all.sh [BATS_FILE...]     (default: every test/*.bats)
 set -uo pipefail
@@ -14,8 +21,23 @@ count() { # count PASSED FAILED SKIPPED: add to the totals
   passed=$((passed + $1)); failed=$((failed + $2)); skipped=$((skipped + $3))
 }
 
+check() { # check NAME COMMAND...: one counted test that passes when COMMAND does
+  local name=$1
+  shift
+  if "$@"; then echo "ok - $name"; count 1 0 0; else echo "not ok - $name"; count 0 1 0; fi
+}
+
 echo "== type-check (tsc --noEmit, strict)"
-if node_modules/.bin/tsc --noEmit -p .; then echo "ok - tsc"; count 1 0 0; else echo "not ok - tsc"; count 0 1 0; fi
+check tsc node_modules/.bin/tsc --noEmit -p .
+
+echo "== lint (biome check; shellcheck)"
+check biome node_modules/.bin/biome check --error-on-warnings .
+mapfile -t shell_files < <(git ls-files -- '*.sh' '*.bash' '*.bats' fixtures/pod '.ci/*' 2>/dev/null)
+if command -v shellcheck >/dev/null; then
+  check shellcheck shellcheck -x "${shell_files[@]}"
+else
+  echo "not ok - shellcheck (not installed: run .ci/setup)"; count 0 1 0
+fi
 
 echo "== unit tests (node --test)"
 node --import tsx --test --test-reporter=tap test/unit/*.test.ts >"$log_dir/unit.tap" 2>&1
@@ -29,8 +51,20 @@ if [ -z "$unit_pass" ]; then cat "$log_dir/unit.tap"; unit_fail=1; unit_pass=0; 
 count "${unit_pass:-0}" "${unit_fail:-0}" "${unit_skip:-0}"
 
 echo "== bats suites"
-if [ $# -gt 0 ]; then suites=("$@"); else suites=(test/*.bats); fi
-node_modules/bats/bin/bats --tap "${suites[@]}" | tee "$log_dir/bats.tap"
+if [ $# -gt 0 ]; then
+  suites=("$@")
+else
+  # Slowest first, so the long ones do not start last.
+  suites=(test/redaction.bats test/proxy.bats test/get-daemonset.bats test/get-api.bats test/conformance.bats)
+  for suite in test/*.bats; do
+    [[ " ${suites[*]} " == *" $suite "* ]] || suites+=("$suite")
+  done
+fi
+jobs=()
+if command -v parallel >/dev/null && [ "${#suites[@]}" -gt 1 ]; then
+  jobs=(--jobs "${KUBE_IN_POD_TEST_JOBS:-4}" --no-parallelize-within-files)
+fi
+node_modules/bats/bin/bats --tap "${jobs[@]}" "${suites[@]}" | tee "$log_dir/bats.tap"
 bats_pass=$(grep -cE '^ok ' "$log_dir/bats.tap" | tr -d ' ')
 bats_skip=$(grep -cE '^ok .* # skip' "$log_dir/bats.tap" | tr -d ' ')
 bats_fail=$(grep -cE '^not ok ' "$log_dir/bats.tap" | tr -d ' ')

@@ -37,6 +37,7 @@ write_server() {
 
 @test "pod with an unknown flag prints one error line and exits 2" {
   run -2 --separate-stderr "$REPO_ROOT/fixtures/pod" --bogus -- true
+  # shellcheck disable=SC2154 # bats' run --separate-stderr sets $stderr and $stderr_lines
   assert_equal "${#stderr_lines[@]}" 1
   assert_equal "${stderr_lines[0]:0:12}" 'pod: error: '
   assert_output ''
@@ -106,9 +107,7 @@ write_server() {
   require_sandbox
   run -0 in_pod --token-ttl 900 -- cat "$SA/token"
   run -0 jwt_payload "$output"
-  [[ $output =~ \"exp\":([0-9]+) ]] && local exp=${BASH_REMATCH[1]}
-  [[ $output =~ \"iat\":([0-9]+) ]] && local iat=${BASH_REMATCH[1]}
-  assert_equal "$((exp - iat))" 900
+  assert_equal "$(jq '.exp - .iat' <<<"$output")" 900
 }
 
 @test "the server inside the pod serves the cluster state given with --state" {
@@ -215,6 +214,7 @@ write_server() {
 
 @test "a pod run stops its server and removes its temp dir" {
   require_sandbox
+  # shellcheck disable=SC2030,SC2031 # each @test runs in its own process: this TMPDIR is for this test alone
   export TMPDIR=$BATS_TEST_TMPDIR/tmp
   mkdir "$TMPDIR"
   run -0 in_pod -- sh -c 'cat "$(dirname "$KUBE_IN_POD_ADMIN_TOKEN_FILE")/ready"; sleep 30.5 &'
@@ -228,10 +228,11 @@ write_server() {
 
 @test "SIGTERM to a pod stops the command and the server and removes the temp dir" {
   require_sandbox
+  # shellcheck disable=SC2030,SC2031 # each @test runs in its own process: this TMPDIR is for this test alone
   export TMPDIR=$BATS_TEST_TMPDIR/tmp
   mkdir "$TMPDIR"
   "$REPO_ROOT/fixtures/pod" -- sleep 60.25 3>&- &
-  local pod=$! workdir= tries=0
+  local pod=$! workdir='' tries=0
   until [[ -n $workdir && -s $workdir/command.pid ]]; do
     ((++tries < 1000)) || fail 'the pod never started its command'
     workdir=$(compgen -G "$TMPDIR/kube-in-pod.*" || true)

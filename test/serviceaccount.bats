@@ -11,15 +11,15 @@ setup() {
 
 @test "serviceaccount -o json decodes the pod-bound token without the network" {
   run -0 --separate-stderr in_pod --service-account test/default -- serviceaccount.ts -o json
-  [ "$(jq -r '.token.claims | [.kind, .namespace, .serviceAccount.name, .pod.name, .node.name] | join(" ")' <<<"$output")" = \
-    'bound test default kube-in-pod-sandbox node-1' ]
-  [ "$(jq -r .namespace.value <<<"$output")" = test ]
-  [ "$(jq -r '.ca.certificates[0].subject' <<<"$output")" = 'CN=kubernetes' ]
+  assert_equal "$(jq -r '.token.claims | [.kind, .namespace, .serviceAccount.name, .pod.name, .node.name] | join(" ")' <<<"$output")" \
+    'bound test default kube-in-pod-sandbox node-1'
+  assert_equal "$(jq -r .namespace.value <<<"$output")" test
+  assert_equal "$(jq -r '.ca.certificates[0].subject' <<<"$output")" 'CN=kubernetes'
 }
 
 @test "serviceaccount reports an extended token when the server extends expiry" {
   run -0 --separate-stderr in_pod --server-arg --extended-expiry -- serviceaccount.ts -o json
-  [ "$(jq -r '.token.claims | [.extended, .lifetimeSeconds] | join(" ")' <<<"$output")" = 'true 31536000' ]
+  assert_equal "$(jq -r '.token.claims | [.extended, .lifetimeSeconds] | join(" ")' <<<"$output")" 'true 31536000'
 }
 
 @test "serviceaccount --show-token prints exactly the mounted token" {
@@ -28,17 +28,17 @@ setup() {
 
 @test "serviceaccount --check matches the server's view of who we are" {
   run -0 --separate-stderr in_pod --service-account test/default -- serviceaccount.ts --check -o json
-  [ "$(jq -r .selfSubjectReview.username <<<"$output")" = 'system:serviceaccount:test:default' ]
+  assert_equal "$(jq -r .selfSubjectReview.username <<<"$output")" 'system:serviceaccount:test:default'
 }
 
 @test "serviceaccount without a mounted token exits 3" {
   run -3 --separate-stderr in_pod --no-automount -- serviceaccount.ts
-  [[ "$stderr" == *'automountServiceAccountToken is probably false'* ]]
+  assert_stderr --partial 'automountServiceAccountToken is probably false'
 }
 
 @test "serviceaccount with an unreadable --token-file (a directory) exits 3 naming it" {
   run -3 --separate-stderr in_pod -- serviceaccount.ts --token-file /tmp
-  [ "$stderr" = 'error: cannot read token file /tmp (EISDIR)' ]
+  assert_stderr 'error: cannot read token file /tmp (EISDIR)'
 }
 
 @test "serviceaccount reports a corrupt certificate in the CA file and still exits 0" {
@@ -46,14 +46,14 @@ setup() {
   printf '%s\n' '-----BEGIN CERTIFICATE-----' 'MIIBkTCB+wIJAKHBfpegPjMCMA0GCSqGSIb3DQEBCwUAMBExDzANBgNVBAMMBnVu' \
     '-----END CERTIFICATE-----' >"$ca"
   run -0 --separate-stderr in_pod -- serviceaccount.ts -o json --certificate-authority "$ca"
-  [ -z "$stderr" ]
-  [[ "$(jq -r .ca.error <<<"$output")" == 'certificate 1 of 1 is not a valid X.509 certificate'* ]]
-  [ "$(jq -r '.ca.certificates | length' <<<"$output")" = 0 ]
+  assert_stderr ''
+  assert_regex "$(jq -r .ca.error <<<"$output")" "^$(in_order 'certificate 1 of 1 is not a valid X.509 certificate')"
+  assert_equal "$(jq -r '.ca.certificates | length' <<<"$output")" 0
 }
 
 @test "serviceaccount with an unreadable --certificate-authority (a directory) exits 3 naming it" {
   run -3 --separate-stderr in_pod -- serviceaccount.ts --certificate-authority /tmp
-  [ "$stderr" = 'error: cannot read CA file /tmp (EISDIR)' ]
+  assert_stderr 'error: cannot read CA file /tmp (EISDIR)'
 }
 
 @test "serviceaccount --check exits 9 when the server answers 2xx with a body that is not JSON" {
@@ -62,15 +62,17 @@ setup() {
     const server = require("node:http").createServer((req, res) => { res.writeHead(201, { "Content-Type": "text/html" }); res.end("<html>not json</html>"); });
     server.listen(0, "127.0.0.1", () => require("node:fs").writeFileSync(process.argv[1], String(server.address().port)));
     process.once("SIGTERM", () => process.exit(0));' "$port_file" </dev/null >/dev/null 2>&1 3>&- &
+  # shellcheck disable=SC2030 # bats runs teardown in this test's process, so teardown sees it
   NOT_JSON_PID=$!
   until [[ -s $port_file ]]; do kill -0 "$NOT_JSON_PID" || fail 'the stand-in server died'; sleep 0.02; done
   printf 'opaque-static-token\n' >"$BATS_TEST_TMPDIR/token"
   run -9 --separate-stderr scripts/serviceaccount.ts --check --server "http://127.0.0.1:$(<"$port_file")" \
     --token-file "$BATS_TEST_TMPDIR/token"
   # The first line is the expected warning about sending the token over plain http.
-  [ "${stderr_lines[-1]}" = 'error: the API server answered 2xx but the body is not JSON' ]
-  [ "$(grep -c '^error:' <<<"$stderr")" = 1 ]
-  [[ "$stderr" != *'    at '* ]]
+  assert_stderr_line --index -1 'error: the API server answered 2xx but the body is not JSON'
+  # shellcheck disable=SC2154 # bats' run --separate-stderr sets $stderr and $stderr_lines
+  assert_equal "$(grep -c '^error:' <<<"$stderr")" 1
+  refute_stderr --partial '    at '
 }
 
 @test "serviceaccount -o json reports a kubeconfig server that is not a URL without the URL's password" {
@@ -84,6 +86,7 @@ setup() {
   refute_output --partial "$password"
 }
 
+# shellcheck disable=SC2031 # NOT_JSON_PID is set by the test, in the same process as teardown
 teardown() {
   if [[ -n ${NOT_JSON_PID:-} ]]; then
     kill -TERM "$NOT_JSON_PID" 2>/dev/null || true

@@ -1,6 +1,8 @@
 #!/usr/bin/python3
-"""The official Python client in a pod, as seed 003 recommends: load_incluster_config(), read the
-gateway DaemonSet, then list nodes (which the default service account may not do).
+"""The official Python client in a pod, as "Accessing the Kubernetes API from a Pod"
+(https://kubernetes.io/docs/tasks/run-application/access-api-from-pod/) recommends:
+load_incluster_config(), read the gateway DaemonSet, then list nodes (which the default service
+account may not do).
 
 Usage: incluster_python.py NAMESPACE
 Prints `daemonset NAME desired=N ready=N`, then `nodes: HTTP 403 <message>`; exits 0 when both

@@ -12,6 +12,8 @@
 #   start_apiserver [SERVER ARGS]   start the fake apiserver on the host at 127.0.0.1:<free port>
 #                                   and export APISERVER_URL, APISERVER_CA, APISERVER_ADMIN_TOKEN_FILE
 #   stop_apiserver                  stop it (call from teardown)
+#   in_order TEXT...                a regexp for assert_output/assert_stderr --regexp matching the TEXTs
+#                                   literally and in this order (the glob *TEXT1*TEXT2*)
 # Every run in one .bats file shares one PKI (KUBE_IN_POD_PKI_DIR), made on first use.
 
 REPO_ROOT=$(cd "$BATS_TEST_DIRNAME/.." && pwd)
@@ -92,4 +94,19 @@ stop_apiserver() {
   kill -TERM "$APISERVER_PID" 2>/dev/null || true
   wait "$APISERVER_PID" 2>/dev/null || true
   unset APISERVER_PID
+}
+
+# in_order TEXT...: an extended regular expression that matches the TEXTs literally, in this order,
+# with anything (newlines too) between them: the glob *TEXT1*TEXT2* for bats-assert, which shows the
+# whole output when it fails:
+#     assert_stderr --regexp "$(in_order '403 Forbidden' 'RBAC does not allow this')"
+# Put a ^ in front to match the first TEXT at the very start.
+in_order() {
+  local text regexp='' separator=''
+  for text; do
+    # shellcheck disable=SC2001 # ${text//…} has no backreference (&) before bash 5.2
+    regexp+=$separator$(sed 's/[][\\.^$*+?(){}|]/\\&/g' <<<"$text")
+    separator='.*'
+  done
+  printf '%s\n' "$regexp"
 }

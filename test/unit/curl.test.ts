@@ -34,7 +34,7 @@ describe('shellQuote', () => {
 });
 
 describe('renderCurl', () => {
-  it('follows the seed recipe for the in-cluster GET /api', () => {
+  it('follows the guide\'s recipe for the in-cluster GET /api', () => {
     assert.deepEqual(renderCurl(config(), { method: 'GET', path: '/api' }), {
       command: `curl --cacert ${SA}/ca.crt -H "Authorization: Bearer $(cat ${SA}/token)" https://10.96.0.1/api`,
       notes: [],

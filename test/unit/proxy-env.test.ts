@@ -1,4 +1,5 @@
-// scripts/lib/proxy-env.ts: the proxy decision must match curl 7.88 (F9).
+// scripts/lib/proxy-env.ts: the proxy decision must match curl 7.88 (a cluster-wide HTTPS_PROXY without
+// the API server in NO_PROXY must fail the same way for the script and for its curl).
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { matchesNoProxy, normaliseProxyUrl, proxyFromEnvironment } from '../../scripts/lib/proxy-env.ts';

@@ -1,5 +1,5 @@
 // scripts/lib/token.ts: the token file cache (re-read after 60 s and after a 401) and JWT decoding
-// of bound, extended and legacy service-account tokens (reference §3).
+// of bound, extended and legacy service-account tokens (kubernetes pkg/serviceaccount/claims.go).
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { EXIT, ExitError } from '../../scripts/lib/errors.ts';

@@ -247,7 +247,4 @@ async function main(cli: Cli<typeof OPTIONS>): Promise<void> {
   }
 }
 
-await runScript(
-  { name: 'get-daemonset', usage: USAGE, options: OPTIONS, arguments: [{ name: 'NAME', required: true }] },
-  main,
-);
+await runScript({ name: 'get-daemonset', usage: USAGE, options: OPTIONS, arguments: [{ name: 'NAME', required: true }] }, main);

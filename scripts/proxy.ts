@@ -249,7 +249,10 @@ async function printCurl(cli: Cli<typeof OPTIONS>, settings: ProxySettings): Pro
     throw new ExitError(EXIT.FORBIDDEN, `the proxy answers ${route.answer.status} for GET ${requested} and sends nothing upstream: ${why}`);
   }
   const listen = settings.listen;
-  const through = listen.kind === 'unix' ? `curl --unix-socket ${shellQuote(listen.path)} http://localhost${requested}` : `curl ${shellQuote(`http://${joinHostPort(listen.host, String(listen.port || DEFAULT_PORT))}${requested}`)}`;
+  const through =
+    listen.kind === 'unix'
+      ? `curl --unix-socket ${shellQuote(listen.path)} http://localhost${requested}`
+      : `curl ${shellQuote(`http://${joinHostPort(listen.host, String(listen.port || DEFAULT_PORT))}${requested}`)}`;
   const tokenNote = cli.flags.tokenFile !== undefined ? ' (it reads the token once; this proxy re-reads it)' : '';
   await cli.printCurl(
     { method: 'GET', path: route.pathAndQuery },

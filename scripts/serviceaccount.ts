@@ -156,7 +156,11 @@ function inspectCa(path: string, now: Date): CaReport | undefined {
       cert = new X509Certificate(block);
     } catch (err) {
       const reason = (err as Error).message.split('\n')[0];
-      return { file: path, certificates, error: `certificate ${index + 1} of ${blocks.length} is not a valid X.509 certificate (${reason})` };
+      return {
+        file: path,
+        certificates,
+        error: `certificate ${index + 1} of ${blocks.length} is not a valid X.509 certificate (${reason})`,
+      };
     }
     const validFrom = new Date(cert.validFrom);
     const validTo = new Date(cert.validTo);
@@ -202,7 +206,9 @@ async function selfSubjectReview(cli: Cli<typeof OPTIONS>): Promise<UserInfo> {
       const lastVersion = version === SELF_SUBJECT_REVIEW_VERSIONS[SELF_SUBJECT_REVIEW_VERSIONS.length - 1];
       if (isExitError(err) && err.exitCode === EXIT.NOT_FOUND && !lastVersion) continue;
       if (isExitError(err) && err.exitCode === EXIT.NOT_FOUND) {
-        throw new ExitError(EXIT.NOT_FOUND, 'the selfsubjectreviews API is not enabled in the cluster (Kubernetes < 1.27?)', { stdout: err.stdout });
+        throw new ExitError(EXIT.NOT_FOUND, 'the selfsubjectreviews API is not enabled in the cluster (Kubernetes < 1.27?)', {
+          stdout: err.stdout,
+        });
       }
       throw err;
     }
@@ -217,7 +223,12 @@ async function selfSubjectReview(cli: Cli<typeof OPTIONS>): Promise<UserInfo> {
 function humanDuration(seconds: number): string {
   let rest = Math.round(Math.abs(seconds));
   const parts: string[] = [];
-  for (const [unit, size] of [['d', 86400], ['h', 3600], ['m', 60], ['s', 1]] as const) {
+  for (const [unit, size] of [
+    ['d', 86400],
+    ['h', 3600],
+    ['m', 60],
+    ['s', 1],
+  ] as const) {
     if (rest >= size || (unit === 's' && parts.length === 0)) {
       parts.push(`${Math.floor(rest / size)}${unit}`);
       rest %= size;
@@ -269,7 +280,12 @@ function staleText(info: ServiceAccountTokenInfo): string {
 function renderText(report: Report, now: Date): string {
   let out = '';
   out += line('Service account dir', report.serviceAccountDir);
-  out += line('Namespace', report.namespace.value !== undefined ? `${report.namespace.value} (from ${report.namespace.file})` : `${report.namespace.file} not found`);
+  out += line(
+    'Namespace',
+    report.namespace.value !== undefined
+      ? `${report.namespace.value} (from ${report.namespace.file})`
+      : `${report.namespace.file} not found`,
+  );
   const { token } = report;
   out += line('Token file', token.file);
   const info = token.claims;
@@ -277,7 +293,10 @@ function renderText(report: Report, now: Date): string {
     out += line('Token', token.error ?? 'not a JWT');
   } else {
     out += line('Token', tokenKind(info));
-    out += line('Service account', info.namespace && info.serviceAccount ? `${info.namespace}/${ref(info.serviceAccount)}` : ref(info.serviceAccount));
+    out += line(
+      'Service account',
+      info.namespace && info.serviceAccount ? `${info.namespace}/${ref(info.serviceAccount)}` : ref(info.serviceAccount),
+    );
     if (info.kind !== 'legacy') {
       out += line('Pod', ref(info.pod));
       out += line('Node', ref(info.node));
@@ -315,7 +334,10 @@ function renderText(report: Report, now: Date): string {
     out += line('Groups', (review.groups ?? []).join(', '), '  ');
     for (const [key, values] of Object.entries(review.extra ?? {})) out += line(key, values.join(', '), '  ');
     if (info?.subject !== undefined && review.username !== undefined && review.username !== info.subject) {
-      out += line('Note', `the server sees ${review.username}, the token file says ${info.subject} (the API calls use ${api.source ?? 'other credentials'})`);
+      out += line(
+        'Note',
+        `the server sees ${review.username}, the token file says ${info.subject} (the API calls use ${api.source ?? 'other credentials'})`,
+      );
     }
   }
   return out;

@@ -30,11 +30,19 @@ interface Tool {
   command: string[];
 }
 
-const PYTHON_READ = 'from kubernetes import client, config; config.load_incluster_config(); ' +
+const PYTHON_READ =
+  'from kubernetes import client, config; config.load_incluster_config(); ' +
   'print(client.AppsV1Api().read_namespaced_daemon_set("gateway", "test").metadata.name)';
 
 const READ_TOOLS: Tool[] = [
-  { name: 'curl (token and CA recipe)', command: ['bash', '-c', `curl -sf --cacert ${SA_DIR}/ca.crt -H "Authorization: Bearer $(cat ${SA_DIR}/token)" "https://kubernetes.default.svc${DAEMONSET_PATH}"`] },
+  {
+    name: 'curl (token and CA recipe)',
+    command: [
+      'bash',
+      '-c',
+      `curl -sf --cacert ${SA_DIR}/ca.crt -H "Authorization: Bearer $(cat ${SA_DIR}/token)" "https://kubernetes.default.svc${DAEMONSET_PATH}"`,
+    ],
+  },
   { name: 'kubectl get --raw', command: ['kubectl', 'get', '--raw', DAEMONSET_PATH] },
   { name: 'python3-kubernetes', command: ['/usr/bin/python3', '-c', PYTHON_READ] },
   { name: 'get-daemonset.ts (npx tsx)', command: [path.join(REPO_ROOT, 'scripts/get-daemonset.ts'), 'gateway', '-n', 'test'] },
@@ -94,7 +102,10 @@ async function timeRequests(port: number, count: number): Promise<{ latencies: n
   const started = process.hrtime.bigint();
   for (let i = 0; i < count; i++) {
     const sent = process.hrtime.bigint();
-    const response = await request(`http://127.0.0.1:${port}/apis/batch/v1`, { dispatcher: agent, headers: { 'user-agent': 'curl/7.88.1' } });
+    const response = await request(`http://127.0.0.1:${port}/apis/batch/v1`, {
+      dispatcher: agent,
+      headers: { 'user-agent': 'curl/7.88.1' },
+    });
     const body = await response.body.text();
     if (response.statusCode !== 200 || !body.includes('cronjobs')) throw new Error(`port ${port}: HTTP ${response.statusCode}`);
     latencies.push(Number(process.hrtime.bigint() - sent) / 1e6);
@@ -110,7 +121,19 @@ async function benchmarkProxies(requests: number): Promise<void> {
   const token = spawnSync('cat', [`${SA_DIR}/token`], { encoding: 'utf8' }).stdout;
   const server = `https://${process.env.KUBERNETES_SERVICE_HOST}:${process.env.KUBERNETES_SERVICE_PORT}`;
   const proxies = [
-    { name: 'kubectl proxy (ambassador sidecar)', port: KUBECTL_PROXY_PORT, command: ['kubectl', 'proxy', `--server=${server}`, `--certificate-authority=${SA_DIR}/ca.crt`, `--token=${token}`, '--accept-paths=^.*', `--port=${KUBECTL_PROXY_PORT}`] },
+    {
+      name: 'kubectl proxy (ambassador sidecar)',
+      port: KUBECTL_PROXY_PORT,
+      command: [
+        'kubectl',
+        'proxy',
+        `--server=${server}`,
+        `--certificate-authority=${SA_DIR}/ca.crt`,
+        `--token=${token}`,
+        '--accept-paths=^.*',
+        `--port=${KUBECTL_PROXY_PORT}`,
+      ],
+    },
     { name: 'dist/proxy.mjs (node)', port: SCRIPT_PROXY_PORT, command: ['node', proxyBundle, `--port=${SCRIPT_PROXY_PORT}`, '--quiet'] },
   ];
   console.log(`\n## 2. Ambassador: start-up, then ${requests} sequential GET /apis/batch/v1 over one keep-alive connection\n`);
@@ -133,8 +156,10 @@ async function benchmarkProxies(requests: number): Promise<void> {
 
 async function inside(runs: number, requests: number): Promise<void> {
   console.log('# kube-in-pod benchmark (inside the pod sandbox, fake kube-apiserver on 127.0.0.1:443)');
-  console.log(`node ${process.version}; ${spawnSync('kubectl', ['version', '--client'], { encoding: 'utf8' }).stdout.split('\n')[0]}; ` +
-    `${spawnSync('curl', ['--version'], { encoding: 'utf8' }).stdout.split(' ').slice(0, 2).join(' ')}`);
+  console.log(
+    `node ${process.version}; ${spawnSync('kubectl', ['version', '--client'], { encoding: 'utf8' }).stdout.split('\n')[0]}; ` +
+      `${spawnSync('curl', ['--version'], { encoding: 'utf8' }).stdout.split(' ').slice(0, 2).join(' ')}`,
+  );
   benchmarkReads(runs);
   await benchmarkProxies(requests);
 }
@@ -148,10 +173,27 @@ async function main(): Promise<void> {
     process.exit(2);
   }
   if (values.inside) return inside(runs, requests);
-  const build = spawnSync(process.execPath, ['--import', 'tsx', 'tools/build.ts'], { cwd: REPO_ROOT, stdio: ['ignore', 'ignore', 'inherit'] });
+  const build = spawnSync(process.execPath, ['--import', 'tsx', 'tools/build.ts'], {
+    cwd: REPO_ROOT,
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
   if (build.status !== 0) throw new Error('npm run build failed');
-  const pod = spawnSync(path.join(REPO_ROOT, 'fixtures/pod'), ['--service-account', 'test/default', '--',
-    process.execPath, '--import', 'tsx', fileURLToPath(import.meta.url), '--inside', `--runs=${runs}`, `--requests=${requests}`], { cwd: REPO_ROOT, stdio: 'inherit' });
+  const pod = spawnSync(
+    path.join(REPO_ROOT, 'fixtures/pod'),
+    [
+      '--service-account',
+      'test/default',
+      '--',
+      process.execPath,
+      '--import',
+      'tsx',
+      fileURLToPath(import.meta.url),
+      '--inside',
+      `--runs=${runs}`,
+      `--requests=${requests}`,
+    ],
+    { cwd: REPO_ROOT, stdio: 'inherit' },
+  );
   process.exit(pod.status ?? 1);
 }
 

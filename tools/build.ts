@@ -22,7 +22,8 @@ const SCRIPTS_DIR = join(REPO_ROOT, 'scripts');
 const DEFAULT_OUTDIR = join(REPO_ROOT, 'dist');
 const SHEBANG = '#!/usr/bin/env node';
 // Bundled CommonJS dependencies call require() for Node built-ins; an ES module has none, so give it one.
-const REQUIRE_SHIM = "import { createRequire as __kipCreateRequire } from 'node:module'; const require = __kipCreateRequire(import.meta.url);";
+const REQUIRE_SHIM =
+  "import { createRequire as __kipCreateRequire } from 'node:module'; const require = __kipCreateRequire(import.meta.url);";
 const EXIT_BUILD_FAILED = 1;
 const EXIT_USAGE = 2;
 

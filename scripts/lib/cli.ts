@@ -132,7 +132,13 @@ export interface ParsedCommandLine<O extends OptionSpecs> {
 /** Parse argv once: kubectl-like flags (--flag=value and --flag value), then check the positionals. */
 export function parseCommandLine<O extends OptionSpecs>(spec: ScriptSpec<O>, args: readonly string[]): ParsedCommandLine<O> {
   const empty: ParsedCommandLine<O> = {
-    help: true, options: {}, positionals: [], flags: {}, verbose: false, printCurl: false, requestTimeoutMs: 0,
+    help: true,
+    options: {},
+    positionals: [],
+    flags: {},
+    verbose: false,
+    printCurl: false,
+    requestTimeoutMs: 0,
   };
   if (wantsHelp(args)) return empty;
   let parsed: { values: Record<string, string | boolean | undefined>; positionals: string[] };
@@ -261,10 +267,7 @@ const SIGNAL_EXIT_CODES = { SIGINT: EXIT.INTERRUPTED, SIGTERM: EXIT.TERMINATED }
 const STOP_FLUSH_MS = 1000;
 
 /** Run a script: parse, call main, report, close the client, exit. The only process.exit(). */
-export async function runScript<O extends OptionSpecs>(
-  spec: ScriptSpec<O>,
-  main: (cli: Cli<O>) => Promise<void>,
-): Promise<never> {
+export async function runScript<O extends OptionSpecs>(spec: ScriptSpec<O>, main: (cli: Cli<O>) => Promise<void>): Promise<never> {
   process.stdout.on('error', (err: NodeJS.ErrnoException) => {
     // The reader went away (| head): nothing left to say.
     if (err.code === 'EPIPE') process.exit(EXIT.OK);

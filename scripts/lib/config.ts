@@ -236,9 +236,7 @@ function fromInCluster(environment: ConfigEnvironment, tried: string[], notes: s
     const tokenHint = tokenExists
       ? `; a service-account token exists at ${files.token}, so pass --server https://kubernetes.default.svc --token-file ${files.token} --certificate-authority ${files.caCert}`
       : '';
-    throw configError(
-      `no configuration found, tried: ${tried.join('; ')}: run inside a pod, or pass --server or --kubeconfig${tokenHint}`,
-    );
+    throw configError(`no configuration found, tried: ${tried.join('; ')}: run inside a pod, or pass --server or --kubeconfig${tokenHint}`);
   }
   if (!tokenExists) {
     throw configError(

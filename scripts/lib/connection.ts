@@ -186,13 +186,16 @@ export class ServerConnection {
       rejectUnauthorized: !config.insecureSkipTlsVerify,
       timeout: CONNECT_TIMEOUT_MS,
     };
-    const socket = options.keepAliveInitialDelay === undefined ? {} : { keepAlive: true, keepAliveInitialDelay: options.keepAliveInitialDelay };
+    const socket =
+      options.keepAliveInitialDelay === undefined ? {} : { keepAlive: true, keepAliveInitialDelay: options.keepAliveInitialDelay };
     const timeouts = { headersTimeout: options.headersTimeout, bodyTimeout: options.bodyTimeout };
     let dispatcher: Dispatcher;
     if (proxy.proxy !== undefined) {
       const proxyUrl = parseProxyUrl(proxy.proxy, proxy.variable);
       if (proxyUrl.protocol !== 'http:' && proxyUrl.protocol !== 'https:') {
-        throw configError(`proxy ${redactUrl(proxy.proxy)} (from ${proxy.variable}) uses ${proxyUrl.protocol}; only http:// and https:// proxies are supported`);
+        throw configError(
+          `proxy ${redactUrl(proxy.proxy)} (from ${proxy.variable}) uses ${proxyUrl.protocol}; only http:// and https:// proxies are supported`,
+        );
       }
       checkProxyCredential(proxyUrl.username, proxy.proxy, proxy.variable);
       checkProxyCredential(proxyUrl.password, proxy.proxy, proxy.variable);
@@ -310,7 +313,10 @@ export class ServerConnection {
         if (policy.signal?.aborted) throw err;
         const code = errorCode(err);
         if (transient && code !== undefined && RESET_CODES.has(code) && retries < MAX_RETRIES) {
-          await this.pause({ kind: 'transient', cause: code, delayMs: retryDelayMs(retries, undefined), retry: ++retries, of: MAX_RETRIES }, policy);
+          await this.pause(
+            { kind: 'transient', cause: code, delayMs: retryDelayMs(retries, undefined), retry: ++retries, of: MAX_RETRIES },
+            policy,
+          );
           continue;
         }
         const tlsFailure = this.explain(err, new URL(this.origin))?.exitCode === EXIT.TLS;
@@ -337,7 +343,16 @@ export class ServerConnection {
       if (transient && RETRYABLE_STATUSES.has(result.status) && retries < MAX_RETRIES) {
         const retryAfter = parseRetryAfter(firstHeader(result.headers['retry-after']));
         await result.discard();
-        await this.pause({ kind: 'transient', cause: String(result.status), delayMs: retryDelayMs(retries, retryAfter), retry: ++retries, of: MAX_RETRIES }, policy);
+        await this.pause(
+          {
+            kind: 'transient',
+            cause: String(result.status),
+            delayMs: retryDelayMs(retries, retryAfter),
+            retry: ++retries,
+            of: MAX_RETRIES,
+          },
+          policy,
+        );
         continue;
       }
       return { result, retries: RETRYABLE_STATUSES.has(result.status) ? retries : 0, tokenChanged };
@@ -381,7 +396,8 @@ export function logServerConnection(log: Log, connection: ServerConnection): voi
   log.verbose(`* credentials: ${credentials.description}`);
   log.verbose(`* namespace: ${config.namespace} (from ${config.namespaceSource})`);
   if (proxy.proxy !== undefined) log.verbose(`* proxy: ${redactUrl(proxy.proxy)} (from ${proxy.variable})`);
-  else if (proxy.bypassedBy !== undefined) log.verbose(`* proxy: none (${proxy.variable} set, but ${proxy.bypassedBy} matches ${server.hostname})`);
+  else if (proxy.bypassedBy !== undefined)
+    log.verbose(`* proxy: none (${proxy.variable} set, but ${proxy.bypassedBy} matches ${server.hostname})`);
 }
 
 /** "retrying in 1s (2/3)": how a transient retry is traced. */

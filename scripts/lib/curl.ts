@@ -50,7 +50,9 @@ function authorizationHeader(config: ResolvedConfig, notes: string[]): string | 
     const info = shellQuote(execCredentialRequest(exec));
     const envPrefix = exec.env.map(({ name, value }) => `${name}=${shellQuote(value)} `).join('');
     const command = [exec.command, ...exec.args].map(shellQuote).join(' ');
-    notes.push(`the token comes from an exec plugin; set it first: TOKEN=$(${envPrefix}KUBERNETES_EXEC_INFO=${info} ${command} | jq -r .status.token)`);
+    notes.push(
+      `the token comes from an exec plugin; set it first: TOKEN=$(${envPrefix}KUBERNETES_EXEC_INFO=${info} ${command} | jq -r .status.token)`,
+    );
   }
   return '-H "Authorization: Bearer $TOKEN"';
 }
@@ -78,7 +80,9 @@ export function renderCurl(config: ResolvedConfig, request: ApiRequest, options:
   const server = splitCredentials(requestUrl(config.server, request.path), 'SERVER_PASSWORD');
   let url = server.bare;
   if (server.user !== undefined) {
-    notes.push(`the user and password in the server URL are left out, as the script never sends them; to send them anyway add: --user ${server.user}`);
+    notes.push(
+      `the user and password in the server URL are left out, as the script never sends them; to send them anyway add: --user ${server.user}`,
+    );
   }
 
   if (url.protocol === 'https:') {

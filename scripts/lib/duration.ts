@@ -7,8 +7,8 @@ import { usageError } from './errors.ts';
 const DURATION_UNITS_MS: Record<string, number> = {
   ns: 1e-6,
   us: 1e-3,
-  'µs': 1e-3,
-  'μs': 1e-3,
+  µs: 1e-3,
+  μs: 1e-3,
   ms: 1,
   s: 1000,
   m: 60_000,
@@ -40,7 +40,9 @@ export function parseDurationFlag(flag: string, text: string): number {
   const trimmed = text.trim();
   const ms = /^\d+$/.test(trimmed) ? Number(trimmed) * 1000 : parseGoDuration(trimmed);
   if (ms !== undefined) return ms;
-  throw usageError(flag === '--request-timeout' ? INVALID_REQUEST_TIMEOUT : `${flag} must be seconds or a duration such as 30s or 5m (got ${text})`);
+  throw usageError(
+    flag === '--request-timeout' ? INVALID_REQUEST_TIMEOUT : `${flag} must be seconds or a duration such as 30s or 5m (got ${text})`,
+  );
 }
 
 /** 1500 → "1.5s", 250 → "250ms". */

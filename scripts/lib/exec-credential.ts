@@ -110,11 +110,7 @@ export class ExecCredentialSource {
   private readonly now: () => number;
   private cached: ExecCredential | undefined;
 
-  constructor(
-    exec: ExecConfig,
-    origin: string,
-    options: { cluster?: ExecClusterInfo; run?: ExecRunner; now?: () => number } = {},
-  ) {
+  constructor(exec: ExecConfig, origin: string, options: { cluster?: ExecClusterInfo; run?: ExecRunner; now?: () => number } = {}) {
     this.exec = exec;
     this.describe = `exec plugin ${exec.command} (${origin})`;
     this.cluster = options.cluster;

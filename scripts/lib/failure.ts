@@ -78,7 +78,9 @@ export function classifyNetworkError(err: unknown, context: FailureContext): Exi
   const proxyFix = context.proxy?.proxy ? `; ${PROXY_FIX}` : '';
   // A refused, unreachable or unresolvable proxy is the proxy's failure, not the API server's.
   const failedAtProxy = context.proxy?.proxy !== undefined && isProxyEndpoint(err, new URL(context.proxy.proxy), context.url);
-  const hostPort = failedAtProxy ? `proxy ${redactUrl(context.proxy?.proxy ?? '')} (from ${context.proxy?.variable})` : hostAndPort(context.url);
+  const hostPort = failedAtProxy
+    ? `proxy ${redactUrl(context.proxy?.proxy ?? '')} (from ${context.proxy?.variable})`
+    : hostAndPort(context.url);
   const via = failedAtProxy ? '' : proxyNote(context.proxy);
   const connection = (message: string) => new ExitError(EXIT.CONNECTION, message, { cause: err });
   const tls = (message: string) => new ExitError(EXIT.TLS, message, { cause: err });
@@ -101,7 +103,9 @@ export function classifyNetworkError(err: unknown, context: FailureContext): Exi
     return tls(`TLS verification of ${origin} failed (${detail}): check the clock in the pod, or renew the API server certificate`);
   }
   if (code === 'ERR_SSL_WRONG_VERSION_NUMBER' || code === 'ERR_SSL_PACKET_LENGTH_TOO_LONG') {
-    return tls(`TLS handshake with ${origin} failed: the server does not speak TLS on ${hostPort}; is it plain http (e.g. kubectl proxy)? use an http:// URL`);
+    return tls(
+      `TLS handshake with ${origin} failed: the server does not speak TLS on ${hostPort}; is it plain http (e.g. kubectl proxy)? use an http:// URL`,
+    );
   }
   if (code.startsWith('ERR_SSL_') || code.startsWith('ERR_TLS_') || code === 'EPROTO') {
     return tls(`TLS handshake with ${origin} failed (${code}): check the client certificate and the server address`);
@@ -201,7 +205,11 @@ export function statusError(request: ApiRequest, url: URL, response: ApiResponse
   } else if (retries > 0) {
     fix = `: still ${response.status} after ${retries} retries`;
   }
-  return new ExitError(statusExitCode(response.status), `${describeRequest(request, url)}: ${response.status} ${reasonPhrase}${said}${fix}`, {
-    stdout: response.body,
-  });
+  return new ExitError(
+    statusExitCode(response.status),
+    `${describeRequest(request, url)}: ${response.status} ${reasonPhrase}${said}${fix}`,
+    {
+      stdout: response.body,
+    },
+  );
 }

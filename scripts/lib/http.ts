@@ -17,6 +17,7 @@ import {
   logServerConnection,
   type AttemptResult,
   type RetryReason,
+  type Sent,
 } from './connection.ts';
 import { loadCredentials, type Credentials, type LoadCredentialsOptions } from './credentials.ts';
 import { formatDuration } from './duration.ts';
@@ -124,7 +125,8 @@ class OpeningDeadline {
   constructor(timeoutMs: number, callerSignal: AbortSignal | undefined) {
     const controller = new AbortController();
     // name TimeoutError: errorCode() and classifyNetworkError() read it as --request-timeout, as with AbortSignal.timeout.
-    this.timer = timeoutMs > 0 ? setTimeout(() => controller.abort(new DOMException('request timed out', 'TimeoutError')), timeoutMs) : undefined;
+    this.timer =
+      timeoutMs > 0 ? setTimeout(() => controller.abort(new DOMException('request timed out', 'TimeoutError')), timeoutMs) : undefined;
     this.signal = callerSignal === undefined ? controller.signal : AbortSignal.any([controller.signal, callerSignal]);
   }
 
@@ -240,7 +242,9 @@ export class ApiClient {
   /** Send `request`; retries and the 401 token refresh happen in the connection. Throws ExitError for failures and statuses >= 400. */
   async send(request: ApiRequest, options: { signal?: AbortSignal } = {}): Promise<ApiResponse> {
     const url = requestUrl(this.config.server, request.path);
-    return (await this.sendWithPolicy(request, url, options.signal, (authorization) => this.attempt(request, url, undefined, authorization), [])).response;
+    return (
+      await this.sendWithPolicy(request, url, options.signal, (authorization) => this.attempt(request, url, undefined, authorization), [])
+    ).response;
   }
 
   /**
@@ -277,10 +281,16 @@ export class ApiClient {
     attempt: (authorization: string | undefined) => Promise<Attempt>,
     acceptStatuses: readonly number[],
   ): Promise<Attempt> {
-    let sent;
+    let sent: Sent<Attempt>;
     try {
       sent = await this.connection.send(
-        { method: request.method, replayable: true, retryTransient: true, signal, onRetry: (reason) => this.log.verbose(`* ${retryTrace(reason)}`) },
+        {
+          method: request.method,
+          replayable: true,
+          retryTransient: true,
+          signal,
+          onRetry: (reason) => this.log.verbose(`* ${retryTrace(reason)}`),
+        },
         attempt,
       );
     } catch (err) {

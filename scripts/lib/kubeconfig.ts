@@ -234,9 +234,7 @@ export function parseKubeconfig(text: string, path: string): KubeconfigFile {
     const doc: unknown = yaml.toJS() ?? {};
     if (!isMap(doc)) throw new Error('the document is not a map');
     const mapEntries = <T>(listKey: string, field: string, parseOne: (map: YamlMap, where: string) => T) =>
-      new Map(
-        [...namedEntries(doc, listKey, field)].map(([name, map]) => [name, parseOne(map, `${listKey}["${name}"].${field}`)]),
-      );
+      new Map([...namedEntries(doc, listKey, field)].map(([name, map]) => [name, parseOne(map, `${listKey}["${name}"].${field}`)]));
     return {
       path,
       currentContext: optionalString(doc, 'current-context', 'kubeconfig'),

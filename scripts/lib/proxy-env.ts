@@ -79,9 +79,7 @@ export function matchesNoProxy(host: string, noProxy: string): boolean {
 /** The proxy curl would use for `target` given `env`. */
 export function proxyFromEnvironment(target: URL, env: Env): ProxyChoice {
   const candidates =
-    target.protocol === 'https:'
-      ? ['https_proxy', 'HTTPS_PROXY', 'all_proxy', 'ALL_PROXY']
-      : ['http_proxy', 'all_proxy', 'ALL_PROXY'];
+    target.protocol === 'https:' ? ['https_proxy', 'HTTPS_PROXY', 'all_proxy', 'ALL_PROXY'] : ['http_proxy', 'all_proxy', 'ALL_PROXY'];
   const proxy = firstSet(env, candidates);
   if (proxy === undefined) return {};
   const noProxy = firstSet(env, ['no_proxy', 'NO_PROXY']);

@@ -251,14 +251,12 @@ export function describeServiceAccountToken(jwt: DecodedJwt, now: Date): Service
   const issuedAt = dateClaim(claims, 'iat');
   const expiresAt = dateClaim(claims, 'exp');
   const warnAfter = kubernetes ? dateClaim(kubernetes, 'warnafter') : undefined;
-  const lifetimeSeconds =
-    issuedAt && expiresAt ? Math.round((expiresAt.getTime() - issuedAt.getTime()) / 1000) : undefined;
+  const lifetimeSeconds = issuedAt && expiresAt ? Math.round((expiresAt.getTime() - issuedAt.getTime()) / 1000) : undefined;
   return {
     kind: kubernetes !== undefined || fromSubject !== undefined ? 'bound' : 'other',
     ...common,
     namespace: (kubernetes && stringClaim(kubernetes, 'namespace')) ?? fromSubject?.namespace,
-    serviceAccount:
-      (kubernetes && refClaim(kubernetes, 'serviceaccount')) ?? (fromSubject ? { name: fromSubject.name } : undefined),
+    serviceAccount: (kubernetes && refClaim(kubernetes, 'serviceaccount')) ?? (fromSubject ? { name: fromSubject.name } : undefined),
     pod: kubernetes && refClaim(kubernetes, 'pod'),
     node: kubernetes && refClaim(kubernetes, 'node'),
     secret: kubernetes && refClaim(kubernetes, 'secret'),

@@ -89,7 +89,8 @@ export function changeFromList(list: unknown, last: KubeObject | undefined): { r
   }
   const current = items[0] as KubeObject | undefined;
   const resourceVersion = metadata.resourceVersion;
-  if (current === undefined) return last === undefined ? { resourceVersion } : { resourceVersion, change: { type: 'DELETED', object: last } };
+  if (current === undefined)
+    return last === undefined ? { resourceVersion } : { resourceVersion, change: { type: 'DELETED', object: last } };
   if (last === undefined) return { resourceVersion, change: { type: 'ADDED', object: current } };
   if (current.metadata?.resourceVersion === last.metadata?.resourceVersion) return { resourceVersion };
   return { resourceVersion, change: { type: 'MODIFIED', object: current } };

@@ -10,7 +10,9 @@ const namespace = process.argv[2] ?? 'default';
 const kubeConfig = new KubeConfig();
 kubeConfig.loadFromCluster();
 const daemonset = await kubeConfig.makeApiClient(AppsV1Api).readNamespacedDaemonSet({ name: 'gateway', namespace });
-console.log(`daemonset ${daemonset.metadata?.name} desired=${daemonset.status?.desiredNumberScheduled} ready=${daemonset.status?.numberReady}`);
+console.log(
+  `daemonset ${daemonset.metadata?.name} desired=${daemonset.status?.desiredNumberScheduled} ready=${daemonset.status?.numberReady}`,
+);
 try {
   await kubeConfig.makeApiClient(CoreV1Api).listNode();
   console.log('nodes: listed, expected 403');

@@ -29,7 +29,12 @@ const LINGER_BYTES = MiB;
 // The plain answers kube-apiserver gives where it gives no Status: the non-go-restful mux's miss
 // (server/mux/pathrecorder.go) and net/http's answers to a request it cannot read or an Expect it
 // does not know (net/http/server.go: conn.serve, sendExpectationFailed with no body).
-const PLAIN_ERRORS = new Map([[404, '404 page not found\n'], [400, '400 Bad Request'], [431, '431 Request Header Fields Too Large'], [417, '']]);
+const PLAIN_ERRORS = new Map([
+  [404, '404 page not found\n'],
+  [400, '400 Bad Request'],
+  [431, '431 Request Header Fields Too Large'],
+  [417, ''],
+]);
 
 interface FuzzRequest {
   method: string;
@@ -47,17 +52,105 @@ interface Answer {
 // ---- inputs ----------------------------------------------------------------------------------
 
 const segment = fc.oneof(
-  fc.constantFrom('api', 'apis', 'v1', 'apps', 'namespaces', 'test', 'default', 'pods', 'gateway-7xk2q', 'configmaps',
-    'serviceaccounts', 'token', 'exec', 'status', 'version', 'healthz', 'authentication.k8s.io', 'selfsubjectreviews',
-    '', '.', '..', '\\', 'a\\b', '%5C', '%2F', '%2f', '%2e', '%2E%2E', '%zz', '%', '%4', '@', ':', 'user@host:99999', '[', ']', '[::1]',
-    'é', '☃', '%C3%A9', '%FF', '\u0001', '\u007f', ' ', '"', '<x>'),
+  fc.constantFrom(
+    'api',
+    'apis',
+    'v1',
+    'apps',
+    'namespaces',
+    'test',
+    'default',
+    'pods',
+    'gateway-7xk2q',
+    'configmaps',
+    'serviceaccounts',
+    'token',
+    'exec',
+    'status',
+    'version',
+    'healthz',
+    'authentication.k8s.io',
+    'selfsubjectreviews',
+    '',
+    '.',
+    '..',
+    '\\',
+    'a\\b',
+    '%5C',
+    '%2F',
+    '%2f',
+    '%2e',
+    '%2E%2E',
+    '%zz',
+    '%',
+    '%4',
+    '@',
+    ':',
+    'user@host:99999',
+    '[',
+    ']',
+    '[::1]',
+    'é',
+    '☃',
+    '%C3%A9',
+    '%FF',
+    '\u0001',
+    '\u007f',
+    ' ',
+    '"',
+    '<x>',
+  ),
   fc.string({ maxLength: 6 }),
 );
-const targetPrefix = fc.constantFrom('/', '/', '/', '//', '///', '', 'https://kubernetes.default.svc/', 'http://[', 'https://user@h:x/', '*', '\\');
-const queryKey = fc.constantFrom('limit', 'timeoutSeconds', 'gracePeriodSeconds', 'resourceVersion', 'resourceVersionMatch', 'labelSelector',
-  'fieldSelector', 'continue', 'pretty', 'allowWatchBookmarks', 'sendInitialEvents', 'includeObject', 'dryRun', '%zz', '');
+const targetPrefix = fc.constantFrom(
+  '/',
+  '/',
+  '/',
+  '//',
+  '///',
+  '',
+  'https://kubernetes.default.svc/',
+  'http://[',
+  'https://user@h:x/',
+  '*',
+  '\\',
+);
+const queryKey = fc.constantFrom(
+  'limit',
+  'timeoutSeconds',
+  'gracePeriodSeconds',
+  'resourceVersion',
+  'resourceVersionMatch',
+  'labelSelector',
+  'fieldSelector',
+  'continue',
+  'pretty',
+  'allowWatchBookmarks',
+  'sendInitialEvents',
+  'includeObject',
+  'dryRun',
+  '%zz',
+  '',
+);
 const queryValue = fc.oneof(
-  fc.constantFrom('abc', '-1', '0', '1', '2', '+3', '1e3', '99999999999999999999', '%zz', '', 'true', 'x=y', 'a%3Db', 'name!=a', 'in(', '1;2'),
+  fc.constantFrom(
+    'abc',
+    '-1',
+    '0',
+    '1',
+    '2',
+    '+3',
+    '1e3',
+    '99999999999999999999',
+    '%zz',
+    '',
+    'true',
+    'x=y',
+    'a%3Db',
+    'name!=a',
+    'in(',
+    '1;2',
+  ),
   fc.string({ maxLength: 8 }),
 );
 const query = fc.tuple(fc.array(fc.tuple(queryKey, queryValue), { maxLength: 4 }), fc.boolean()).map(([pairs, watch]) => {
@@ -68,47 +161,143 @@ const query = fc.tuple(fc.array(fc.tuple(queryKey, queryValue), { maxLength: 4 }
 });
 // Paths real handlers serve, so that bodies and query parameters reach them. None of them can
 // delete or change KNOWN_OBJECT, which is checked at the end.
-const servedPath = fc.constantFrom('/version', '/api', '/apis/apps/v1', '/api/v1/namespaces/default/configmaps',
-  '/api/v1/namespaces/default/configmaps/kube-root-ca.crt', '/api/v1/namespaces/default/pods', '/api/v1/namespaces/test/pods/gateway-m4wzt',
-  '/apis/apps/v1/namespaces/test/daemonsets/gateway', '/api/v1/namespaces/test/serviceaccounts/default/token',
-  '/apis/authentication.k8s.io/v1/selfsubjectreviews', '/apis/authorization.k8s.io/v1/selfsubjectaccessreviews');
-const target = fc.oneof(
-  fc.tuple(targetPrefix, fc.array(segment, { maxLength: 8 }), query).map(([prefix, segments, q]) => prefix + segments.join('/') + q),
-  fc.tuple(servedPath, query).map(([served, q]) => served + q),
-).map((text) => Buffer.from(text, 'utf8'));
+const servedPath = fc.constantFrom(
+  '/version',
+  '/api',
+  '/apis/apps/v1',
+  '/api/v1/namespaces/default/configmaps',
+  '/api/v1/namespaces/default/configmaps/kube-root-ca.crt',
+  '/api/v1/namespaces/default/pods',
+  '/api/v1/namespaces/test/pods/gateway-m4wzt',
+  '/apis/apps/v1/namespaces/test/daemonsets/gateway',
+  '/api/v1/namespaces/test/serviceaccounts/default/token',
+  '/apis/authentication.k8s.io/v1/selfsubjectreviews',
+  '/apis/authorization.k8s.io/v1/selfsubjectaccessreviews',
+);
+const target = fc
+  .oneof(
+    fc.tuple(targetPrefix, fc.array(segment, { maxLength: 8 }), query).map(([prefix, segments, q]) => prefix + segments.join('/') + q),
+    fc.tuple(servedPath, query).map(([served, q]) => served + q),
+  )
+  .map((text) => Buffer.from(text, 'utf8'));
 
-const method = fc.constantFrom('GET', 'GET', 'GET', 'POST', 'POST', 'PUT', 'PATCH', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS', 'FOO', 'get', 'TRACE');
-const contentType = fc.constantFrom('application/json', 'application/json; charset=utf-8', 'application/yaml', 'text/garbage',
-  'application/vnd.kubernetes.protobuf', 'application/merge-patch+json', 'application/json-patch+json',
-  'application/strategic-merge-patch+json', 'application/apply-patch+yaml', '', 'APPLICATION/JSON', ';');
+const method = fc.constantFrom(
+  'GET',
+  'GET',
+  'GET',
+  'POST',
+  'POST',
+  'PUT',
+  'PATCH',
+  'PATCH',
+  'DELETE',
+  'HEAD',
+  'OPTIONS',
+  'FOO',
+  'get',
+  'TRACE',
+);
+const contentType = fc.constantFrom(
+  'application/json',
+  'application/json; charset=utf-8',
+  'application/yaml',
+  'text/garbage',
+  'application/vnd.kubernetes.protobuf',
+  'application/merge-patch+json',
+  'application/json-patch+json',
+  'application/strategic-merge-patch+json',
+  'application/apply-patch+yaml',
+  '',
+  'APPLICATION/JSON',
+  ';',
+);
 const nested = (depth: number, open: string, close: string, inner: string) => open.repeat(depth) + inner + close.repeat(depth);
 // Bodies of megabytes are rare: each takes its time over TLS.
 const hugeBody = fc.constantFrom(BODY_LIMIT, BODY_LIMIT + 1, 5 * MiB).map((size) => Buffer.alloc(size, ' '));
-const body = fc.oneof({ arbitrary: fc.oneof(
-  fc.constant(''),
-  fc.constantFrom('null', '[]', '"x"', '1', 'true', '{}', '{"metadata":null}', '{"metadata":{"name":7}}', 'not json', '{"a":', ': :\n- ['),
-  fc.integer({ min: 900, max: 6000 }).map((depth) => nested(depth, '[', ']', '')),
-  fc.integer({ min: 900, max: 6000 }).map((depth) => `{"metadata":{"name":"deep"},"data":${nested(depth, '{"a":', '}', '1')}}`),
-  fc.integer({ min: 900, max: 3000 }).map((depth) => `${'- '.repeat(depth)}1`),
-  fc.record({ name: fc.stringMatching(/^[a-z0-9][a-z0-9-]{0,20}$/), key: fc.string({ maxLength: 10 }), value: fc.string({ maxLength: 30 }) })
-    .map(({ name, key, value }) => JSON.stringify({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name }, data: { [key]: value } })),
-  fc.uint8Array({ maxLength: 200 }).map((bytes) => Buffer.from(bytes)),
-).map((value) => (typeof value === 'string' ? Buffer.from(value) : value)), weight: 30 }, { arbitrary: hugeBody, weight: 1 });
+const body = fc.oneof(
+  {
+    arbitrary: fc
+      .oneof(
+        fc.constant(''),
+        fc.constantFrom(
+          'null',
+          '[]',
+          '"x"',
+          '1',
+          'true',
+          '{}',
+          '{"metadata":null}',
+          '{"metadata":{"name":7}}',
+          'not json',
+          '{"a":',
+          ': :\n- [',
+        ),
+        fc.integer({ min: 900, max: 6000 }).map((depth) => nested(depth, '[', ']', '')),
+        fc.integer({ min: 900, max: 6000 }).map((depth) => `{"metadata":{"name":"deep"},"data":${nested(depth, '{"a":', '}', '1')}}`),
+        fc.integer({ min: 900, max: 3000 }).map((depth) => `${'- '.repeat(depth)}1`),
+        fc
+          .record({
+            name: fc.stringMatching(/^[a-z0-9][a-z0-9-]{0,20}$/),
+            key: fc.string({ maxLength: 10 }),
+            value: fc.string({ maxLength: 30 }),
+          })
+          .map(({ name, key, value }) =>
+            JSON.stringify({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name }, data: { [key]: value } }),
+          ),
+        fc.uint8Array({ maxLength: 200 }).map((bytes) => Buffer.from(bytes)),
+      )
+      .map((value) => (typeof value === 'string' ? Buffer.from(value) : value)),
+    weight: 30,
+  },
+  { arbitrary: hugeBody, weight: 1 },
+);
 const hugeHeader = fc.constantFrom(20_000, 2 * MiB).map((size): [string, string] => ['X-Huge', 'h'.repeat(size)]);
-const extraHeader = fc.oneof({ arbitrary: fc.oneof(
-  fc.tuple(fc.constantFrom('Impersonate-User', 'Impersonate-Group', 'Impersonate-Uid', 'Impersonate-Extra-scopes', 'Impersonate-Extra-a%2Fb',
-    'Impersonate-Extra-%zz'), fc.constantFrom('jane', 'system:serviceaccount:test:default', 'system:serviceaccount:a:b:c', 'system:anonymous', '', 'x')),
-  fc.tuple(fc.constantFrom('Accept', 'Accept-Encoding', 'User-Agent', 'X-Odd', 'Transfer-Encoding', 'Expect'),
-    fc.constantFrom('application/json;as=Table;v=v1;g=meta.k8s.io', 'gzip', 'curl/8', '*/*', 'application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList', 'identity', '100-continue')),
-), weight: 20 }, { arbitrary: hugeHeader, weight: 1 });
+const extraHeader = fc.oneof(
+  {
+    arbitrary: fc.oneof(
+      fc.tuple(
+        fc.constantFrom(
+          'Impersonate-User',
+          'Impersonate-Group',
+          'Impersonate-Uid',
+          'Impersonate-Extra-scopes',
+          'Impersonate-Extra-a%2Fb',
+          'Impersonate-Extra-%zz',
+        ),
+        fc.constantFrom('jane', 'system:serviceaccount:test:default', 'system:serviceaccount:a:b:c', 'system:anonymous', '', 'x'),
+      ),
+      fc.tuple(
+        fc.constantFrom('Accept', 'Accept-Encoding', 'User-Agent', 'X-Odd', 'Transfer-Encoding', 'Expect'),
+        fc.constantFrom(
+          'application/json;as=Table;v=v1;g=meta.k8s.io',
+          'gzip',
+          'curl/8',
+          '*/*',
+          'application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList',
+          'identity',
+          '100-continue',
+        ),
+      ),
+    ),
+    weight: 20,
+  },
+  { arbitrary: hugeHeader, weight: 1 },
+);
 const authorization = fc.constantFrom('admin', 'admin', 'admin', 'none', 'garbage');
 
 function requestArbitrary(adminToken: string): fc.Arbitrary<FuzzRequest> {
-  return fc.record({ method, target, contentType, body, extra: fc.array(extraHeader, { maxLength: 3 }), authorization })
+  return fc
+    .record({ method, target, contentType, body, extra: fc.array(extraHeader, { maxLength: 3 }), authorization })
     .map(({ method, target, contentType, body, extra, authorization }) => ({
-      method, target, body,
+      method,
+      target,
+      body,
       headers: [
-        ...(authorization === 'admin' ? [['Authorization', `Bearer ${adminToken}`]] : authorization === 'garbage' ? [['Authorization', 'Bearer x.y.z']] : []),
+        ...(authorization === 'admin'
+          ? [['Authorization', `Bearer ${adminToken}`]]
+          : authorization === 'garbage'
+            ? [['Authorization', 'Bearer x.y.z']]
+            : []),
         ...(contentType ? [['Content-Type', contentType]] : []),
         ...extra,
       ] as Array<[string, string]>,
@@ -158,8 +347,13 @@ function sendRaw(port: number, ca: Buffer, request: FuzzRequest): Promise<Answer
       socket.destroy();
     }, REQUEST_TIMEOUT_MS);
     socket.on('secureConnect', () => {
-      const head = [`${request.method} `, request.target, ' HTTP/1.1\r\nHost: kubernetes.default.svc\r\nConnection: close\r\n',
-        ...request.headers.map(([name, value]) => `${name}: ${value}\r\n`), `Content-Length: ${request.body.length}\r\n\r\n`];
+      const head = [
+        `${request.method} `,
+        request.target,
+        ' HTTP/1.1\r\nHost: kubernetes.default.svc\r\nConnection: close\r\n',
+        ...request.headers.map(([name, value]) => `${name}: ${value}\r\n`),
+        `Content-Length: ${request.body.length}\r\n\r\n`,
+      ];
       socket.write(Buffer.concat(head.map((part) => (typeof part === 'string' ? Buffer.from(part, 'latin1') : part))));
       socket.end(request.body);
     });
@@ -178,7 +372,13 @@ function get(url: string, ca: Buffer, token: string): Promise<Answer> {
     const req = httpsRequest(url, { ca, headers: { Authorization: `Bearer ${token}` }, timeout: REQUEST_TIMEOUT_MS }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (chunk: Buffer) => chunks.push(chunk));
-      res.on('end', () => resolve({ code: res.statusCode ?? 0, headers: new Map(Object.entries(res.headers).map(([k, v]) => [k, String(v)])), body: Buffer.concat(chunks) }));
+      res.on('end', () =>
+        resolve({
+          code: res.statusCode ?? 0,
+          headers: new Map(Object.entries(res.headers).map(([k, v]) => [k, String(v)])),
+          body: Buffer.concat(chunks),
+        }),
+      );
       res.on('error', reject);
     });
     req.on('timeout', () => req.destroy(new Error('timed out')));
@@ -198,9 +398,16 @@ function errorShapeProblem(method: string, answer: Answer): string | undefined {
   try {
     const status = JSON.parse(text);
     const keys = Object.keys(status);
-    const shaped = status.kind === 'Status' && status.apiVersion === 'v1' && JSON.stringify(status.metadata) === '{}' &&
-      status.status === 'Failure' && typeof status.message === 'string' && typeof status.reason === 'string' &&
-      status.code === answer.code && keys[0] === 'kind' && keys[keys.length - 1] === 'code';
+    const shaped =
+      status.kind === 'Status' &&
+      status.apiVersion === 'v1' &&
+      JSON.stringify(status.metadata) === '{}' &&
+      status.status === 'Failure' &&
+      typeof status.message === 'string' &&
+      typeof status.reason === 'string' &&
+      status.code === answer.code &&
+      keys[0] === 'kind' &&
+      keys[keys.length - 1] === 'code';
     if (shaped) return undefined;
   } catch {
     // not JSON: reported below
@@ -215,11 +422,35 @@ function rssMiB(pid: number): number {
 
 // ---- the run ---------------------------------------------------------------------------------
 
-async function startServer(): Promise<{ url: string; port: number; pid: number; ca: Buffer; token: string; exited: () => string | undefined }> {
+async function startServer(): Promise<{
+  url: string;
+  port: number;
+  pid: number;
+  ca: Buffer;
+  token: string;
+  exited: () => string | undefined;
+}> {
   const dir = mkdtempSync(path.join(tmpdir(), 'apiserver-fuzz-'));
-  const child = spawn(process.execPath, ['--import', 'tsx', 'fixtures/apiserver.ts', '--listen', '127.0.0.1:0', '--pki-dir', path.join(dir, 'pki'),
-    '--admin-token-file', path.join(dir, 'token'), '--ready-file', path.join(dir, 'ready'), '--bookmark-interval', '0.05', '--quiet'],
-  { cwd: REPO_ROOT, stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn(
+    process.execPath,
+    [
+      '--import',
+      'tsx',
+      'fixtures/apiserver.ts',
+      '--listen',
+      '127.0.0.1:0',
+      '--pki-dir',
+      path.join(dir, 'pki'),
+      '--admin-token-file',
+      path.join(dir, 'token'),
+      '--ready-file',
+      path.join(dir, 'ready'),
+      '--bookmark-interval',
+      '0.05',
+      '--quiet',
+    ],
+    { cwd: REPO_ROOT, stdio: ['ignore', 'ignore', 'pipe'] },
+  );
   let stderr = '';
   let exit: string | undefined;
   child.stderr.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-4000)));
@@ -235,8 +466,12 @@ async function startServer(): Promise<{ url: string; port: number; pid: number; 
     try {
       const ready = JSON.parse(readFileSync(path.join(dir, 'ready'), 'utf8')) as { url: string; pid: number; caFile: string };
       return {
-        url: ready.url, port: Number(new URL(ready.url).port), pid: ready.pid, ca: readFileSync(ready.caFile),
-        token: readFileSync(path.join(dir, 'token'), 'utf8'), exited: () => exit,
+        url: ready.url,
+        port: Number(new URL(ready.url).port),
+        pid: ready.pid,
+        ca: readFileSync(ready.caFile),
+        token: readFileSync(path.join(dir, 'token'), 'utf8'),
+        exited: () => exit,
       };
     } catch {
       await new Promise((resolve) => setTimeout(resolve, 50));
@@ -293,8 +528,11 @@ async function main(): Promise<number> {
   const watchWorker = async () => {
     while (running()) {
       sent++;
-      const answer = await get(`${server.url}/api/v1/namespaces/test/configmaps?watch=1&allowWatchBookmarks=true&timeoutSeconds=1`, server.ca, server.token)
-        .catch((error: Error) => error.message);
+      const answer = await get(
+        `${server.url}/api/v1/namespaces/test/configmaps?watch=1&allowWatchBookmarks=true&timeoutSeconds=1`,
+        server.ca,
+        server.token,
+      ).catch((error: Error) => error.message);
       if (typeof answer === 'string') violate(`watch: ${answer}`);
       else count(String(answer.code));
     }
@@ -315,7 +553,9 @@ async function main(): Promise<number> {
     }
     const object = await get(`${server.url}${KNOWN_OBJECT}`, server.ca, server.token).catch((error: Error) => error.message);
     if (typeof object === 'string' || object.code !== 200 || object.body.toString() !== known) {
-      violate(`GET ${KNOWN_OBJECT} afterwards is not what it was before: ${typeof object === 'string' ? object : `${object.code} ${object.body.subarray(0, 300)}`}`);
+      violate(
+        `GET ${KNOWN_OBJECT} afterwards is not what it was before: ${typeof object === 'string' ? object : `${object.code} ${object.body.subarray(0, 300)}`}`,
+      );
     }
   }
   const rssAfter = exit ? NaN : rssMiB(server.pid);
@@ -323,14 +563,22 @@ async function main(): Promise<number> {
 
   for (const violation of violations.slice(0, 20)) process.stderr.write(`fuzz: violation: ${violation}\n`);
   if (violations.length > 20) process.stderr.write(`fuzz: … and ${violations.length - 20} more violations\n`);
-  const codes = [...byCode].sort(([a], [b]) => a.localeCompare(b)).map(([code, n]) => `${code}=${n}`).join(', ');
-  process.stdout.write(`fuzz: ${sent} requests in ${elapsed.toFixed(1)}s; by code: ${codes}; ` +
-    `RSS before ${rssBefore.toFixed(0)} MiB after ${rssAfter.toFixed(0)} MiB (peak ${rssPeak.toFixed(0)} MiB); ` +
-    `${exit ? 'server DEAD' : 'server alive'}; seed ${seed}; ${violations.length} violations\n`);
+  const codes = [...byCode]
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([code, n]) => `${code}=${n}`)
+    .join(', ');
+  process.stdout.write(
+    `fuzz: ${sent} requests in ${elapsed.toFixed(1)}s; by code: ${codes}; ` +
+      `RSS before ${rssBefore.toFixed(0)} MiB after ${rssAfter.toFixed(0)} MiB (peak ${rssPeak.toFixed(0)} MiB); ` +
+      `${exit ? 'server DEAD' : 'server alive'}; seed ${seed}; ${violations.length} violations\n`,
+  );
   return violations.length === 0 ? 0 : 1;
 }
 
-main().then((code) => process.exit(code), (error: Error) => {
-  process.stderr.write(`fuzz: error: ${error.message}\n`);
-  process.exit(2);
-});
+main().then(
+  (code) => process.exit(code),
+  (error: Error) => {
+    process.stderr.write(`fuzz: error: ${error.message}\n`);
+    process.exit(2);
+  },
+);

@@ -9,7 +9,7 @@ const server = createServer((req, res) => {
   const headers: Record<string, string[]> = {};
   for (let i = 0; i + 1 < req.rawHeaders.length; i += 2) {
     const name = (req.rawHeaders[i] as string).toLowerCase();
-    (headers[name] ??= []).push(req.rawHeaders[i + 1] as string);
+    headers[name] = [...(headers[name] ?? []), req.rawHeaders[i + 1] as string];
   }
   res.writeHead(200, { 'Content-Type': 'application/json' });
   res.end(`${JSON.stringify({ method: req.method, url: req.url, headers })}\n`);

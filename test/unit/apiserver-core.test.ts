@@ -15,7 +15,10 @@ const query = (text = '') => new URLSearchParams(text);
 
 describe('encodeJson', () => {
   it('indents like json.MarshalIndent without a trailing newline when pretty', () => {
-    assert.equal(encodeJson({ kind: 'APIVersions', versions: ['v1'] }, true), '{\n  "kind": "APIVersions",\n  "versions": [\n    "v1"\n  ]\n}');
+    assert.equal(
+      encodeJson({ kind: 'APIVersions', versions: ['v1'] }, true),
+      '{\n  "kind": "APIVersions",\n  "versions": [\n    "v1"\n  ]\n}',
+    );
   });
   it('writes compact JSON plus a newline like Encoder.Encode otherwise', () => {
     assert.equal(encodeJson({ a: 1 }, false), '{"a":1}\n');
@@ -28,7 +31,13 @@ describe('encodeJson', () => {
 describe('parseRequestInfo', () => {
   it('reads a namespaced get in a named group', () => {
     assert.deepEqual(parseRequestInfo('GET', '/apis/apps/v1/namespaces/test/daemonsets/gateway', query('resourceVersion=0')), {
-      kind: 'resource', verb: 'get', group: 'apps', version: 'v1', resource: 'daemonsets', namespace: 'test', name: 'gateway',
+      kind: 'resource',
+      verb: 'get',
+      group: 'apps',
+      version: 'v1',
+      resource: 'daemonsets',
+      namespace: 'test',
+      name: 'gateway',
     });
   });
   it('reads a cluster-scoped list and a watch', () => {
@@ -42,12 +51,25 @@ describe('parseRequestInfo', () => {
   });
   it('addresses a namespace itself with the namespace as the request namespace', () => {
     assert.deepEqual(parseRequestInfo('GET', '/api/v1/namespaces/test', query()), {
-      kind: 'resource', verb: 'get', group: '', version: 'v1', resource: 'namespaces', namespace: 'test', name: 'test',
+      kind: 'resource',
+      verb: 'get',
+      group: '',
+      version: 'v1',
+      resource: 'namespaces',
+      namespace: 'test',
+      name: 'test',
     });
   });
   it('maps subresources and create', () => {
     assert.deepEqual(parseRequestInfo('POST', '/api/v1/namespaces/default/serviceaccounts/default/token', query()), {
-      kind: 'resource', verb: 'create', group: '', version: 'v1', resource: 'serviceaccounts', subresource: 'token', namespace: 'default', name: 'default',
+      kind: 'resource',
+      verb: 'create',
+      group: '',
+      version: 'v1',
+      resource: 'serviceaccounts',
+      subresource: 'token',
+      namespace: 'default',
+      name: 'default',
     });
   });
 });
@@ -66,7 +88,11 @@ describe('selectors', () => {
 });
 
 describe('ObjectStore', () => {
-  const pod = (name: string, labels: Record<string, string> = {}) => ({ apiVersion: 'v1', kind: 'Pod', metadata: { name, namespace: 'ns', labels } });
+  const pod = (name: string, labels: Record<string, string> = {}) => ({
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name, namespace: 'ns', labels },
+  });
   it('sets uid, resourceVersion and creationTimestamp in ObjectMeta field order', () => {
     const store = new ObjectStore(10);
     const created = store.create('/pods', pod('a'), { setGeneration: false });
@@ -79,9 +105,18 @@ describe('ObjectStore', () => {
     store.create('/pods', pod('a'), { setGeneration: false });
     store.create('/pods', pod('b'), { setGeneration: false });
     store.delete('/pods', 'ns', 'a');
-    assert.deepEqual(store.list('/pods', 'ns').map((o) => o.metadata.name), ['b']);
-    assert.deepEqual(store.list('/pods', 'ns', 12).map((o) => o.metadata.name), ['a', 'b']);
-    assert.deepEqual(store.list('/pods', 'ns', 11).map((o) => o.metadata.name), ['a']);
+    assert.deepEqual(
+      store.list('/pods', 'ns').map((o) => o.metadata.name),
+      ['b'],
+    );
+    assert.deepEqual(
+      store.list('/pods', 'ns', 12).map((o) => o.metadata.name),
+      ['a', 'b'],
+    );
+    assert.deepEqual(
+      store.list('/pods', 'ns', 11).map((o) => o.metadata.name),
+      ['a'],
+    );
   });
   it('answers a resourceVersion older than its event window with ExpiredError', () => {
     const store = new ObjectStore(10);
@@ -108,16 +143,23 @@ describe('patches', () => {
     assert.deepEqual(mergePatch({ a: 1, b: { c: 2, d: 3 } }, { b: { c: null, e: 4 } }), { a: 1, b: { d: 3, e: 4 } });
   });
   it('applies RFC 6902 operations', () => {
-    assert.deepEqual(jsonPatch({ spec: { replicas: 1, list: [1] } }, [
-      { op: 'replace', path: '/spec/replicas', value: 3 }, { op: 'add', path: '/spec/list/-', value: 2 },
-    ]), { spec: { replicas: 3, list: [1, 2] } });
+    assert.deepEqual(
+      jsonPatch({ spec: { replicas: 1, list: [1] } }, [
+        { op: 'replace', path: '/spec/replicas', value: 3 },
+        { op: 'add', path: '/spec/list/-', value: 2 },
+      ]),
+      { spec: { replicas: 3, list: [1, 2] } },
+    );
   });
 });
 
 describe('status texts', () => {
   it('words a cluster-scope list denial exactly as kube-apiserver', () => {
     const error = forbiddenResource('system:serviceaccount:default:default', { verb: 'list', group: '', resource: 'nodes' });
-    assert.equal(error.status.message, 'nodes is forbidden: User "system:serviceaccount:default:default" cannot list resource "nodes" in API group "" at the cluster scope');
+    assert.equal(
+      error.status.message,
+      'nodes is forbidden: User "system:serviceaccount:default:default" cannot list resource "nodes" in API group "" at the cluster scope',
+    );
     assert.deepEqual(error.status.details, { kind: 'nodes' });
   });
   it('qualifies a named group resource in NotFound', () => {
@@ -138,7 +180,12 @@ describe('TokenSigner', () => {
     assert.deepEqual(header, { alg: 'RS256', kid: signer.keyId });
   });
   it('issues the extended one-year form with warnafter', () => {
-    const { claims } = signer.issueBound({ namespace: 'default', serviceAccount: ref, boundTo: { pod: { name: 'p', uid: 'p-1' } }, extendExpiration: true });
+    const { claims } = signer.issueBound({
+      namespace: 'default',
+      serviceAccount: ref,
+      boundTo: { pod: { name: 'p', uid: 'p-1' } },
+      extendExpiration: true,
+    });
     assert.equal(claims.exp - claims.iat, 365 * 24 * 3600);
     assert.equal(claims['kubernetes.io'].warnafter, claims.iat + 3607);
   });

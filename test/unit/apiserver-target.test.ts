@@ -36,17 +36,51 @@ describe('parseRequestTarget', () => {
   });
   it('parses the query as url.ParseQuery, dropping pairs with ; or bad escapes', () => {
     const { query } = parseRequestTarget('/api?a=1+2&b=%zz&c;d=3&limit=5&limit=6&e');
-    assert.deepEqual([...query], [['a', '1 2'], ['limit', '5'], ['limit', '6'], ['e', '']]);
+    assert.deepEqual(
+      [...query],
+      [
+        ['a', '1 2'],
+        ['limit', '5'],
+        ['limit', '6'],
+        ['e', ''],
+      ],
+    );
   });
   it('either parses or throws a TargetError for any target, never anything else', () => {
-    const targetChars = fc.constantFrom('/', '\\', '%', '2', 'F', 'z', 'e', ':', '@', '[', ']', '?', '&', '=', ';', '#', 'a', 'é', '\u0000');
-    fc.assert(fc.property(fc.array(targetChars, { maxLength: 40 }).map((chars) => chars.join('')), (target) => {
-      try {
-        const { path } = parseRequestTarget(target);
-        assert.equal(typeof path, 'string');
-      } catch (error) {
-        assert.ok(error instanceof TargetError, String(error));
-      }
-    }), { seed: 1, numRuns: 2000 });
+    const targetChars = fc.constantFrom(
+      '/',
+      '\\',
+      '%',
+      '2',
+      'F',
+      'z',
+      'e',
+      ':',
+      '@',
+      '[',
+      ']',
+      '?',
+      '&',
+      '=',
+      ';',
+      '#',
+      'a',
+      'é',
+      '\u0000',
+    );
+    fc.assert(
+      fc.property(
+        fc.array(targetChars, { maxLength: 40 }).map((chars) => chars.join('')),
+        (target) => {
+          try {
+            const { path } = parseRequestTarget(target);
+            assert.equal(typeof path, 'string');
+          } catch (error) {
+            assert.ok(error instanceof TargetError, String(error));
+          }
+        },
+      ),
+      { seed: 1, numRuns: 2000 },
+    );
   });
 });

@@ -142,7 +142,10 @@ describe('resolveConfig precedence', () => {
     });
     const config = resolveConfig({}, env);
     assert.equal(config.source.kind, 'in-cluster');
-    assert.ok(config.tried.some((line) => line.includes('/nonexistent/a:/nonexistent/b')), config.tried.join('; '));
+    assert.ok(
+      config.tried.some((line) => line.includes('/nonexistent/a:/nonexistent/b')),
+      config.tried.join('; '),
+    );
   });
 
   it('falls back to in-cluster with the env address, the token file and ca.crt', () => {

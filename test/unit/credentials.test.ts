@@ -16,10 +16,27 @@ after(() => rmSync(root, { recursive: true, force: true }));
 let CERT = '';
 let KEY = '';
 before(() => {
-  execFileSync('openssl', [
-    'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '1',
-    '-subj', '/CN=test-user', '-keyout', join(root, 'client.key'), '-out', join(root, 'client.crt'),
-  ], { stdio: 'ignore' });
+  execFileSync(
+    'openssl',
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:prime256v1',
+      '-nodes',
+      '-days',
+      '1',
+      '-subj',
+      '/CN=test-user',
+      '-keyout',
+      join(root, 'client.key'),
+      '-out',
+      join(root, 'client.crt'),
+    ],
+    { stdio: 'ignore' },
+  );
   CERT = readFileSync(join(root, 'client.crt'), 'utf8');
   KEY = readFileSync(join(root, 'client.key'), 'utf8');
 });
@@ -53,9 +70,7 @@ async function configFailure(clientCertificate: ClientCertificateSource): Promis
 
 describe('loadCredentials client certificate', () => {
   it('accepts a valid certificate and key', async () => {
-    const credentials = await loadCredentials(
-      config({ cert: data(CERT, 'client-certificate-data'), key: data(KEY, 'client-key-data') }),
-    );
+    const credentials = await loadCredentials(config({ cert: data(CERT, 'client-certificate-data'), key: data(KEY, 'client-key-data') }));
     assert.deepEqual(credentials.clientCertificate, { cert: CERT, key: KEY });
   });
 
@@ -89,7 +104,8 @@ describe('readPem', () => {
   it('an unreadable file (a directory) is exit 3 naming it and the errno', () => {
     assert.throws(
       () => readPem({ file: root }, 'CA file'),
-      (err: unknown) => err instanceof ExitError && err.exitCode === EXIT.NO_CONFIG && err.message === `cannot read CA file ${root} (EISDIR)`,
+      (err: unknown) =>
+        err instanceof ExitError && err.exitCode === EXIT.NO_CONFIG && err.message === `cannot read CA file ${root} (EISDIR)`,
     );
   });
 });
@@ -100,7 +116,9 @@ describe('loadCredentials with an inline token', () => {
     await assert.rejects(
       loadCredentials({ ...config({ cert: { file: '/unused' }, key: { file: '/unused' } }), clientCertificate: undefined, bearer: inline }),
       (err: unknown) =>
-        err instanceof ExitError && err.exitCode === EXIT.NO_CONFIG && !err.message.includes('inline-secret') &&
+        err instanceof ExitError &&
+        err.exitCode === EXIT.NO_CONFIG &&
+        !err.message.includes('inline-secret') &&
         /^the token of user "alice" in \/k contains a non-ASCII character inside the token \(byte 14\)/.test(err.message),
     );
   });

@@ -23,7 +23,10 @@ function config(overrides: Partial<ResolvedConfig> = {}): ResolvedConfig {
 
 describe('shellQuote', () => {
   it('leaves safe words bare', () => {
-    assert.equal(shellQuote('/var/run/secrets/kubernetes.io/serviceaccount/ca.crt'), '/var/run/secrets/kubernetes.io/serviceaccount/ca.crt');
+    assert.equal(
+      shellQuote('/var/run/secrets/kubernetes.io/serviceaccount/ca.crt'),
+      '/var/run/secrets/kubernetes.io/serviceaccount/ca.crt',
+    );
     assert.equal(shellQuote('https://10.96.0.1/api'), 'https://10.96.0.1/api');
   });
   it('single-quotes everything else, escaping single quotes', () => {
@@ -34,7 +37,7 @@ describe('shellQuote', () => {
 });
 
 describe('renderCurl', () => {
-  it('follows the guide\'s recipe for the in-cluster GET /api', () => {
+  it("follows the guide's recipe for the in-cluster GET /api", () => {
     assert.deepEqual(renderCurl(config(), { method: 'GET', path: '/api' }), {
       command: `curl --cacert ${SA}/ca.crt -H "Authorization: Bearer $(cat ${SA}/token)" https://10.96.0.1/api`,
       notes: [],
@@ -62,7 +65,7 @@ describe('renderCurl', () => {
     assert.match(result.notes[0] ?? '', /user "me" in \/k .*set TOKEN/);
   });
 
-  it('leaves the server URL\'s user:password out, saying how to add it back without printing the password', () => {
+  it("leaves the server URL's user:password out, saying how to add it back without printing the password", () => {
     const result = renderCurl(config({ server: 'https://ad%20min:url-secret-pw@10.96.0.1:443' }), { method: 'GET', path: '/api' });
     assert.ok(result.command.endsWith(' https://10.96.0.1/api'), result.command);
     assert.doesNotMatch(result.command + result.notes.join(), /url-secret-pw/);
@@ -83,7 +86,10 @@ describe('renderCurl', () => {
   });
 
   it('adds no TLS or auth flags for a kubectl-proxy ambassador', () => {
-    const { command } = renderCurl(config({ server: 'http://localhost:8001', ca: undefined, bearer: undefined }), { method: 'GET', path: '/apis/batch/v1' });
+    const { command } = renderCurl(config({ server: 'http://localhost:8001', ca: undefined, bearer: undefined }), {
+      method: 'GET',
+      path: '/apis/batch/v1',
+    });
     assert.equal(command, 'curl http://localhost:8001/apis/batch/v1');
   });
 
@@ -93,10 +99,16 @@ describe('renderCurl', () => {
   });
 
   it('passes client certificate files and hides inline keys', () => {
-    const files = renderCurl(config({ bearer: undefined, clientCertificate: { cert: { file: '/c.crt' }, key: { file: '/c.key' } } }), { method: 'GET', path: '/api' });
+    const files = renderCurl(config({ bearer: undefined, clientCertificate: { cert: { file: '/c.crt' }, key: { file: '/c.key' } } }), {
+      method: 'GET',
+      path: '/api',
+    });
     assert.match(files.command, /--cert \/c\.crt --key \/c\.key/);
     const inline = renderCurl(
-      config({ bearer: undefined, clientCertificate: { cert: { data: 'CERT', origin: 'cert data' }, key: { data: 'PRIVATE KEY', origin: 'key data' } } }),
+      config({
+        bearer: undefined,
+        clientCertificate: { cert: { data: 'CERT', origin: 'cert data' }, key: { data: 'PRIVATE KEY', origin: 'key data' } },
+      }),
       { method: 'GET', path: '/api' },
     );
     assert.match(inline.command, /--cert <\(printf %s Q0VSVA== \| base64 -d\) --key "\$CLIENT_KEY_FILE"/);
@@ -124,7 +136,13 @@ describe('renderCurl', () => {
         bearer: {
           kind: 'exec',
           origin: 'user "eks"',
-          exec: { apiVersion: 'client.authentication.k8s.io/v1beta1', command: 'aws', args: ['eks', 'get-token'], env: [], provideClusterInfo: false },
+          exec: {
+            apiVersion: 'client.authentication.k8s.io/v1beta1',
+            command: 'aws',
+            args: ['eks', 'get-token'],
+            env: [],
+            provideClusterInfo: false,
+          },
         },
       }),
       { method: 'GET', path: '/api' },

@@ -2,12 +2,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { EXIT, ExitError } from '../../scripts/lib/errors.ts';
-import {
-  execCredentialRequest,
-  ExecCredentialSource,
-  parseExecCredential,
-  type ExecRunner,
-} from '../../scripts/lib/exec-credential.ts';
+import { execCredentialRequest, ExecCredentialSource, parseExecCredential, type ExecRunner } from '../../scripts/lib/exec-credential.ts';
 import type { ExecConfig } from '../../scripts/lib/kubeconfig.ts';
 
 const V1 = 'client.authentication.k8s.io/v1';
@@ -23,14 +18,23 @@ const credential = (status: unknown, apiVersion = V1) => JSON.stringify({ apiVer
 
 describe('execCredentialRequest', () => {
   it('is non-interactive and carries the cluster only with provideClusterInfo', () => {
-    assert.equal(execCredentialRequest(exec(), { server: 'https://x' }), `{"kind":"ExecCredential","apiVersion":"${V1}","spec":{"interactive":false}}`);
-    assert.deepEqual(JSON.parse(execCredentialRequest(exec({ provideClusterInfo: true }), { server: 'https://x' })).spec.cluster, { server: 'https://x' });
+    assert.equal(
+      execCredentialRequest(exec(), { server: 'https://x' }),
+      `{"kind":"ExecCredential","apiVersion":"${V1}","spec":{"interactive":false}}`,
+    );
+    assert.deepEqual(JSON.parse(execCredentialRequest(exec({ provideClusterInfo: true }), { server: 'https://x' })).spec.cluster, {
+      server: 'https://x',
+    });
   });
 });
 
 describe('parseExecCredential', () => {
   it('reads a token and its expiry', () => {
-    const result = parseExecCredential(credential({ token: 'plugin-token-value', expirationTimestamp: '2030-01-01T00:00:00Z' }), exec(), 'p');
+    const result = parseExecCredential(
+      credential({ token: 'plugin-token-value', expirationTimestamp: '2030-01-01T00:00:00Z' }),
+      exec(),
+      'p',
+    );
     assert.equal(result.token, 'plugin-token-value');
     assert.equal(result.expiresAt?.toISOString(), '2030-01-01T00:00:00.000Z');
   });
@@ -40,7 +44,10 @@ describe('parseExecCredential', () => {
   });
   it('rejects wrong kinds, versions and empty answers with exit 3', () => {
     const check = (stdout: string, pattern: RegExp) =>
-      assert.throws(() => parseExecCredential(stdout, exec(), 'plugin x'), (err) => err instanceof ExitError && err.exitCode === EXIT.NO_CONFIG && pattern.test(err.message));
+      assert.throws(
+        () => parseExecCredential(stdout, exec(), 'plugin x'),
+        (err) => err instanceof ExitError && err.exitCode === EXIT.NO_CONFIG && pattern.test(err.message),
+      );
     check('not json', /did not print an ExecCredential/);
     check(JSON.stringify({ kind: 'Other', apiVersion: V1 }), /printed kind Other/);
     check(credential({ token: 't' }, 'client.authentication.k8s.io/v1beta1'), /apiVersion .*v1beta1, but the kubeconfig asks for .*\/v1$/);
@@ -64,7 +71,10 @@ describe('ExecCredentialSource', () => {
   it('passes args, env and KUBERNETES_EXEC_INFO, and caches until expiry', async () => {
     const { calls, run } = fakeRunner(['token-one-value', 'token-two-value'], '2030-01-01T00:00:00Z');
     let now = Date.parse('2029-12-31T23:00:00Z');
-    const source = new ExecCredentialSource(exec({ args: ['get-token'], env: [{ name: 'REGION', value: 'eu' }] }), 'user "u"', { run, now: () => now });
+    const source = new ExecCredentialSource(exec({ args: ['get-token'], env: [{ name: 'REGION', value: 'eu' }] }), 'user "u"', {
+      run,
+      now: () => now,
+    });
     assert.equal((await source.get()).token, 'token-one-value');
     assert.equal((await source.get()).token, 'token-one-value');
     assert.equal(calls.length, 1);
@@ -88,7 +98,10 @@ describe('ExecCredentialSource', () => {
   it('reports a failing plugin with its last stderr line and the install hint', async () => {
     const run: ExecRunner = async () => ({ exitCode: 127, stdout: '', stderr: 'bash: aws: command not found\n' });
     const source = new ExecCredentialSource(exec({ command: 'aws', installHint: 'install the AWS CLI' }), 'user "eks"', { run });
-    await assert.rejects(source.get(), /exec plugin aws \(user "eks"\) failed with exit code 127: bash: aws: command not found: install the AWS CLI/);
+    await assert.rejects(
+      source.get(),
+      /exec plugin aws \(user "eks"\) failed with exit code 127: bash: aws: command not found: install the AWS CLI/,
+    );
   });
 
   it('refuses interactiveMode: Always and unknown API versions', async () => {
@@ -106,7 +119,9 @@ describe('ExecCredentialSource', () => {
     assert.throws(
       () => parseExecCredential(credential({ token: 'secret-part\nsecond-part' }), exec(), 'exec plugin p'),
       (err: unknown) =>
-        err instanceof ExitError && err.exitCode === EXIT.NO_CONFIG && !/secret-part|second-part/.test(err.message) &&
+        err instanceof ExitError &&
+        err.exitCode === EXIT.NO_CONFIG &&
+        !/secret-part|second-part/.test(err.message) &&
         /^exec plugin p printed a status\.token that contains a newline inside the token \(byte 12\)/.test(err.message),
     );
   });

@@ -45,7 +45,11 @@ describe('parseDurationFlag (kubectl --request-timeout, and every other duration
   });
   it('rejects anything else as a usage error', () => {
     for (const bad of ['', 'abc', '-1s', '10x', '1m 2s', 's']) {
-      assert.throws(() => parseRequestTimeout(bad), (err) => expectExitError(err, EXIT.USAGE, /invalid --request-timeout/) !== undefined, bad);
+      assert.throws(
+        () => parseRequestTimeout(bad),
+        (err) => expectExitError(err, EXIT.USAGE, /invalid --request-timeout/) !== undefined,
+        bad,
+      );
     }
   });
 });
@@ -89,7 +93,12 @@ describe('classifyNetworkError', () => {
   });
 
   it('maps certificate-chain failures to exit 5 naming the CA and the fix', () => {
-    for (const code of ['UNABLE_TO_VERIFY_LEAF_SIGNATURE', 'SELF_SIGNED_CERT_IN_CHAIN', 'DEPTH_ZERO_SELF_SIGNED_CERT', 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY']) {
+    for (const code of [
+      'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+      'SELF_SIGNED_CERT_IN_CHAIN',
+      'DEPTH_ZERO_SELF_SIGNED_CERT',
+      'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+    ]) {
       const err = classifyNetworkError(coded(code, 'unable to verify the first certificate'), context);
       expectExitError(
         err,
@@ -100,30 +109,70 @@ describe('classifyNetworkError', () => {
   });
 
   it('maps a hostname mismatch, expiry and a plain-http server to exit 5', () => {
-    expectExitError(classifyNetworkError(coded('ERR_TLS_CERT_ALTNAME_INVALID', "Hostname/IP does not match certificate's altnames"), context), EXIT.TLS, /altnames: connect to a name or address the certificate lists/);
+    expectExitError(
+      classifyNetworkError(coded('ERR_TLS_CERT_ALTNAME_INVALID', "Hostname/IP does not match certificate's altnames"), context),
+      EXIT.TLS,
+      /altnames: connect to a name or address the certificate lists/,
+    );
     expectExitError(classifyNetworkError(coded('CERT_HAS_EXPIRED', 'certificate has expired'), context), EXIT.TLS, /check the clock/);
-    expectExitError(classifyNetworkError(coded('ERR_SSL_WRONG_VERSION_NUMBER'), context), EXIT.TLS, /does not speak TLS on 10\.96\.0\.1:6443/);
+    expectExitError(
+      classifyNetworkError(coded('ERR_SSL_WRONG_VERSION_NUMBER'), context),
+      EXIT.TLS,
+      /does not speak TLS on 10\.96\.0\.1:6443/,
+    );
   });
 
   it('maps connection failures to exit 4 with the likely cause', () => {
-    expectExitError(classifyNetworkError(coded('ECONNREFUSED'), context), EXIT.CONNECTION, /^connection to 10\.96\.0\.1:6443 refused \(ECONNREFUSED\): is the API server \(or the Istio sidecar/);
-    expectExitError(classifyNetworkError(coded('UND_ERR_CONNECT_TIMEOUT'), context), EXIT.CONNECTION, /timed out after 10s: an egress NetworkPolicy/);
-    expectExitError(classifyNetworkError(Object.assign(coded('ENOTFOUND'), { hostname: 'kubernetes.default' }), context), EXIT.CONNECTION, /^cannot resolve kubernetes\.default \(no such host\)/);
+    expectExitError(
+      classifyNetworkError(coded('ECONNREFUSED'), context),
+      EXIT.CONNECTION,
+      /^connection to 10\.96\.0\.1:6443 refused \(ECONNREFUSED\): is the API server \(or the Istio sidecar/,
+    );
+    expectExitError(
+      classifyNetworkError(coded('UND_ERR_CONNECT_TIMEOUT'), context),
+      EXIT.CONNECTION,
+      /timed out after 10s: an egress NetworkPolicy/,
+    );
+    expectExitError(
+      classifyNetworkError(Object.assign(coded('ENOTFOUND'), { hostname: 'kubernetes.default' }), context),
+      EXIT.CONNECTION,
+      /^cannot resolve kubernetes\.default \(no such host\)/,
+    );
     expectExitError(classifyNetworkError(coded('EAI_AGAIN'), context), EXIT.CONNECTION, /temporary DNS failure/);
     expectExitError(classifyNetworkError(coded('ECONNRESET'), context), EXIT.CONNECTION, /closed by the other side/);
     expectExitError(classifyNetworkError(coded('UND_ERR_HEADERS_TIMEOUT'), context), EXIT.CONNECTION, /sent no response within 60s/);
-    expectExitError(classifyNetworkError(new DOMException('aborted', 'TimeoutError'), context), EXIT.CONNECTION, /timed out after 30s \(--request-timeout\)/);
+    expectExitError(
+      classifyNetworkError(new DOMException('aborted', 'TimeoutError'), context),
+      EXIT.CONNECTION,
+      /timed out after 30s \(--request-timeout\)/,
+    );
   });
 
   it('names the proxy and suggests NO_PROXY when one was used', () => {
     const viaProxy = { ...context, proxy: { proxy: 'http://user:pw@proxy:3128', variable: 'HTTPS_PROXY' } };
-    const refused = expectExitError(classifyNetworkError(coded('ECONNREFUSED'), viaProxy), EXIT.CONNECTION, /through proxy http:\/\/user:<redacted>@proxy:3128 \(from HTTPS_PROXY\)/);
+    const refused = expectExitError(
+      classifyNetworkError(coded('ECONNREFUSED'), viaProxy),
+      EXIT.CONNECTION,
+      /through proxy http:\/\/user:<redacted>@proxy:3128 \(from HTTPS_PROXY\)/,
+    );
     assert.match(refused.message, /add its address .* to NO_PROXY/);
-    expectExitError(classifyNetworkError(coded('UND_ERR_ABORTED', 'Proxy response (503) !== 200 when HTTP Tunneling'), viaProxy), EXIT.CONNECTION, /the proxy refused to connect/);
+    expectExitError(
+      classifyNetworkError(coded('UND_ERR_ABORTED', 'Proxy response (503) !== 200 when HTTP Tunneling'), viaProxy),
+      EXIT.CONNECTION,
+      /the proxy refused to connect/,
+    );
     const atProxy = Object.assign(coded('ECONNREFUSED'), { address: '10.0.0.9', port: 3128 });
-    expectExitError(classifyNetworkError(atProxy, viaProxy), EXIT.CONNECTION, /^connection to proxy http:\/\/user:<redacted>@proxy:3128 \(from HTTPS_PROXY\) refused \(ECONNREFUSED\): is the proxy up\?/);
+    expectExitError(
+      classifyNetworkError(atProxy, viaProxy),
+      EXIT.CONNECTION,
+      /^connection to proxy http:\/\/user:<redacted>@proxy:3128 \(from HTTPS_PROXY\) refused \(ECONNREFUSED\): is the proxy up\?/,
+    );
     const unresolvable = Object.assign(coded('ENOTFOUND'), { hostname: 'proxy' });
-    expectExitError(classifyNetworkError(unresolvable, viaProxy), EXIT.CONNECTION, /^cannot resolve the proxy host proxy \(no such host\) from HTTPS_PROXY/);
+    expectExitError(
+      classifyNetworkError(unresolvable, viaProxy),
+      EXIT.CONNECTION,
+      /^cannot resolve the proxy host proxy \(no such host\) from HTTPS_PROXY/,
+    );
   });
 
   it('leaves errors without a code to the caller (a bug, exit 1)', () => {
@@ -140,15 +189,36 @@ describe('statusError', () => {
 
   it('maps 401, 403, 404 and others to 6, 7, 8 and 9 and keeps the body for stdout', () => {
     const body = status(401, 'Unauthorized');
-    const unauthorized = expectExitError(statusError(request, url, response(401, body), 'token from file /t'), EXIT.UNAUTHORIZED, /^GET https:\/\/10\.96\.0\.1\/api\/v1\/nodes: 401 Unauthorized: the token was rejected/);
+    const unauthorized = expectExitError(
+      statusError(request, url, response(401, body), 'token from file /t'),
+      EXIT.UNAUTHORIZED,
+      /^GET https:\/\/10\.96\.0\.1\/api\/v1\/nodes: 401 Unauthorized: the token was rejected/,
+    );
     assert.equal(unauthorized.stdout, body);
-    expectExitError(statusError(request, url, response(404, status(404, 'the server could not find the requested resource')), ''), EXIT.NOT_FOUND, /404 Not Found: the server could not find/);
+    expectExitError(
+      statusError(request, url, response(404, status(404, 'the server could not find the requested resource')), ''),
+      EXIT.NOT_FOUND,
+      /404 Not Found: the server could not find/,
+    );
     expectExitError(statusError(request, url, response(500, Buffer.from('oops')), ''), EXIT.API_ERROR, /500 Internal Server Error$/);
   });
 
   it('tells anonymous 403 (no token) from an RBAC denial', () => {
-    expectExitError(statusError(request, url, response(403, status(403, 'forbidden: User "system:anonymous" cannot get path "/api"')), ''), EXIT.FORBIDDEN, /treated us as system:anonymous; send one with --token-file/);
-    expectExitError(statusError(request, url, response(403, status(403, 'nodes is forbidden: User "system:serviceaccount:default:default" cannot list resource "nodes"')), ''), EXIT.FORBIDDEN, /RBAC does not allow this/);
+    expectExitError(
+      statusError(request, url, response(403, status(403, 'forbidden: User "system:anonymous" cannot get path "/api"')), ''),
+      EXIT.FORBIDDEN,
+      /treated us as system:anonymous; send one with --token-file/,
+    );
+    expectExitError(
+      statusError(
+        request,
+        url,
+        response(403, status(403, 'nodes is forbidden: User "system:serviceaccount:default:default" cannot list resource "nodes"')),
+        '',
+      ),
+      EXIT.FORBIDDEN,
+      /RBAC does not allow this/,
+    );
   });
 });
 
@@ -160,11 +230,17 @@ describe('retry timing and warnings', () => {
     assert.equal(parseRetryAfter(undefined), undefined);
   });
   it('backs off exponentially and caps every wait', () => {
-    assert.deepEqual([0, 1, 2].map((attempt) => retryDelayMs(attempt, undefined)), [500, 1000, 2000]);
+    assert.deepEqual(
+      [0, 1, 2].map((attempt) => retryDelayMs(attempt, undefined)),
+      [500, 1000, 2000],
+    );
     assert.equal(retryDelayMs(0, 120_000), MAX_RETRY_DELAY_MS);
   });
   it('extracts Warning header texts', () => {
-    assert.deepEqual(warningTexts({ warning: ['299 - "batch/v1beta1 CronJob is deprecated"', 'garbage'] }), ['batch/v1beta1 CronJob is deprecated', 'garbage']);
+    assert.deepEqual(warningTexts({ warning: ['299 - "batch/v1beta1 CronJob is deprecated"', 'garbage'] }), [
+      'batch/v1beta1 CronJob is deprecated',
+      'garbage',
+    ]);
   });
 });
 
@@ -195,8 +271,7 @@ describe('ApiClient over http', () => {
     server.closeAllConnections();
     server.close();
   });
-  const client = (overrides: Partial<ResolvedConfig> = {}) =>
-    ApiClient.create(configFor(base, overrides), { scriptName: 'unit', env: {} });
+  const client = (overrides: Partial<ResolvedConfig> = {}) => ApiClient.create(configFor(base, overrides), { scriptName: 'unit', env: {} });
 
   it('sends pretty=true, our User-Agent and the token, and returns the exact bytes', async () => {
     const tokenFile = join(root, 'token-a');
@@ -227,7 +302,10 @@ describe('ApiClient over http', () => {
       res.writeHead(429, { 'retry-after': '0' });
       res.end('slow down');
     };
-    await assert.rejects(api.send({ method: 'GET', path: '/api' }), (err) => expectExitError(err, EXIT.API_ERROR, /429 Too Many Requests: still 429 after 3 retries/) !== undefined);
+    await assert.rejects(
+      api.send({ method: 'GET', path: '/api' }),
+      (err) => expectExitError(err, EXIT.API_ERROR, /429 Too Many Requests: still 429 after 3 retries/) !== undefined,
+    );
     assert.equal(seen.length, MAX_RETRIES + 1);
     await api.close();
   });
@@ -254,7 +332,10 @@ describe('ApiClient over http', () => {
       res.end();
     };
     const api = await client();
-    await assert.rejects(api.send({ method: 'POST', path: '/x', body: '{}' }), (err) => expectExitError(err, EXIT.API_ERROR, /503/) !== undefined);
+    await assert.rejects(
+      api.send({ method: 'POST', path: '/x', body: '{}' }),
+      (err) => expectExitError(err, EXIT.API_ERROR, /503/) !== undefined,
+    );
     assert.equal(seen.length, 1);
     await api.close();
   });
@@ -271,7 +352,10 @@ describe('ApiClient over http', () => {
     const api = await client({ bearer: { kind: 'file', path: tokenFile } });
     writeFileSync(tokenFile, 'new-token-value'); // kubelet rotated it after we read it
     assert.equal((await api.send({ method: 'GET', path: '/api' })).body.toString(), 'ok');
-    assert.deepEqual(seen.map((req) => req.headers.authorization), ['Bearer old-token-value', 'Bearer new-token-value']);
+    assert.deepEqual(
+      seen.map((req) => req.headers.authorization),
+      ['Bearer old-token-value', 'Bearer new-token-value'],
+    );
 
     // Now the server rejects everything: one retry with the re-read token, then the 401 stands.
     handler = (_req, res) => {
@@ -280,10 +364,19 @@ describe('ApiClient over http', () => {
     };
     writeFileSync(tokenFile, 'still-bad-token');
     seen.length = 0;
-    await assert.rejects(api.send({ method: 'GET', path: '/api' }), (err) => expectExitError(err, EXIT.UNAUTHORIZED, /401 Unauthorized/) !== undefined);
-    assert.deepEqual(seen.map((req) => req.headers.authorization), ['Bearer new-token-value', 'Bearer still-bad-token']);
+    await assert.rejects(
+      api.send({ method: 'GET', path: '/api' }),
+      (err) => expectExitError(err, EXIT.UNAUTHORIZED, /401 Unauthorized/) !== undefined,
+    );
+    assert.deepEqual(
+      seen.map((req) => req.headers.authorization),
+      ['Bearer new-token-value', 'Bearer still-bad-token'],
+    );
     seen.length = 0;
-    await assert.rejects(api.send({ method: 'GET', path: '/api' }), (err) => expectExitError(err, EXIT.UNAUTHORIZED, /401 Unauthorized/) !== undefined);
+    await assert.rejects(
+      api.send({ method: 'GET', path: '/api' }),
+      (err) => expectExitError(err, EXIT.UNAUTHORIZED, /401 Unauthorized/) !== undefined,
+    );
     assert.equal(seen.length, 1, 'an unchanged token is not sent again');
     await api.close();
   });
@@ -305,14 +398,20 @@ describe('ApiClient over http', () => {
     const port = await listen(closed);
     closed.close();
     const api = await ApiClient.create(configFor(`http://127.0.0.1:${port}`), { scriptName: 'unit', env: {} });
-    await assert.rejects(api.send({ method: 'GET', path: '/api' }), (err) => expectExitError(err, EXIT.CONNECTION, /refused \(ECONNREFUSED\)/) !== undefined);
+    await assert.rejects(
+      api.send({ method: 'GET', path: '/api' }),
+      (err) => expectExitError(err, EXIT.CONNECTION, /refused \(ECONNREFUSED\)/) !== undefined,
+    );
     await api.close();
   });
 
   it('enforces --request-timeout', async () => {
     handler = () => undefined; // never answers
     const api = await ApiClient.create(configFor(base), { scriptName: 'unit', env: {}, requestTimeoutMs: 200 });
-    await assert.rejects(api.send({ method: 'GET', path: '/slow' }), (err) => expectExitError(err, EXIT.CONNECTION, /timed out after 200ms \(--request-timeout\)/) !== undefined);
+    await assert.rejects(
+      api.send({ method: 'GET', path: '/slow' }),
+      (err) => expectExitError(err, EXIT.CONNECTION, /timed out after 200ms \(--request-timeout\)/) !== undefined,
+    );
     await api.close();
   });
 });
@@ -333,28 +432,46 @@ describe('ApiClient over https', () => {
   });
 
   it('verifies the server with the configured CA', async () => {
-    const api = await ApiClient.create(configFor(await httpsServer('127.0.0.1'), { ca: { file: pki.caFile } }), { scriptName: 'unit', env: {} });
+    const api = await ApiClient.create(configFor(await httpsServer('127.0.0.1'), { ca: { file: pki.caFile } }), {
+      scriptName: 'unit',
+      env: {},
+    });
     assert.equal((await api.send({ method: 'GET', path: '/api' })).body.toString(), 'secure');
     await api.close();
   });
 
   it('fails with exit 5 when only the system trust store is used', async () => {
     const api = await ApiClient.create(configFor(await httpsServer('127.0.0.1')), { scriptName: 'unit', env: {} });
-    await assert.rejects(api.send({ method: 'GET', path: '/api' }), (err) =>
-      expectExitError(err, EXIT.TLS, /TLS verification of https:\/\/127\.0\.0\.1:\d+ failed \(.*\) using the system trust store .*--certificate-authority/) !== undefined,
+    await assert.rejects(
+      api.send({ method: 'GET', path: '/api' }),
+      (err) =>
+        expectExitError(
+          err,
+          EXIT.TLS,
+          /TLS verification of https:\/\/127\.0\.0\.1:\d+ failed \(.*\) using the system trust store .*--certificate-authority/,
+        ) !== undefined,
     );
     await api.close();
   });
 
   it('fails with exit 5 when the address is not in the certificate', async () => {
-    const api = await ApiClient.create(configFor(await httpsServer('127.0.0.2'), { ca: { file: pki.caFile } }), { scriptName: 'unit', env: {} });
-    await assert.rejects(api.send({ method: 'GET', path: '/api' }), (err) => expectExitError(err, EXIT.TLS, /IP: 127\.0\.0\.2 is not in the cert's list/) !== undefined);
+    const api = await ApiClient.create(configFor(await httpsServer('127.0.0.2'), { ca: { file: pki.caFile } }), {
+      scriptName: 'unit',
+      env: {},
+    });
+    await assert.rejects(
+      api.send({ method: 'GET', path: '/api' }),
+      (err) => expectExitError(err, EXIT.TLS, /IP: 127\.0\.0\.2 is not in the cert's list/) !== undefined,
+    );
     await api.close();
   });
 
   it('verifies against tls-server-name instead of the address', async () => {
     const url = await httpsServer('127.0.0.2');
-    const api = await ApiClient.create(configFor(url, { ca: { file: pki.caFile }, tlsServerName: 'kubernetes.default.svc' }), { scriptName: 'unit', env: {} });
+    const api = await ApiClient.create(configFor(url, { ca: { file: pki.caFile }, tlsServerName: 'kubernetes.default.svc' }), {
+      scriptName: 'unit',
+      env: {},
+    });
     assert.equal((await api.send({ method: 'GET', path: '/api' })).body.toString(), 'secure');
     await api.close();
   });
@@ -368,32 +485,43 @@ describe('ApiClient over https', () => {
     const traces: string[] = [];
     const log = createLog({ verbose: true, write: (line: string) => traces.push(line) });
     const api = await ApiClient.create(configFor(url, { ca: { file: caFile } }), { scriptName: 'unit', env: {}, log });
-    await assert.rejects(api.send({ method: 'GET', path: '/api' }), (err) => expectExitError(err, EXIT.TLS, /TLS verification/) !== undefined);
+    await assert.rejects(
+      api.send({ method: 'GET', path: '/api' }),
+      (err) => expectExitError(err, EXIT.TLS, /TLS verification/) !== undefined,
+    );
     writeFileSync(`${caFile}.new`, readFileSync(pki.caFile));
     renameSync(`${caFile}.new`, caFile); // replaced atomically, as kubelet swaps ..data
     assert.equal((await api.send({ method: 'GET', path: '/api' })).body.toString(), 'secure');
     await api.close();
-    assert.ok(traces.some((line) => line.includes('TLS verification failed and the CA file changed: retrying once with the new CA')), traces.join('\n'));
+    assert.ok(
+      traces.some((line) => line.includes('TLS verification failed and the CA file changed: retrying once with the new CA')),
+      traces.join('\n'),
+    );
   });
 
   it('rejects a CA file that holds no certificate before connecting', async () => {
     const bogus = join(root, 'not-a-ca.crt');
     writeFileSync(bogus, 'hello');
-    await assert.rejects(ApiClient.create(configFor('https://127.0.0.1:1', { ca: { file: bogus } }), { scriptName: 'unit', env: {} }), (err) =>
-      expectExitError(err, EXIT.NO_CONFIG, /does not contain a PEM certificate/) !== undefined,
+    await assert.rejects(
+      ApiClient.create(configFor('https://127.0.0.1:1', { ca: { file: bogus } }), { scriptName: 'unit', env: {} }),
+      (err) => expectExitError(err, EXIT.NO_CONFIG, /does not contain a PEM certificate/) !== undefined,
     );
   });
 });
 
 describe('ServerConnection with a malformed proxy setting', () => {
   const noCredentials = { description: 'no credentials' } as Credentials;
-  const connect = (env: Record<string, string>) => () => new ServerConnection(configFor('https://10.96.0.1'), noCredentials, { env, headersTimeout: 1000, bodyTimeout: 1000 });
+  const connect = (env: Record<string, string>) => () =>
+    new ServerConnection(configFor('https://10.96.0.1'), noCredentials, { env, headersTimeout: 1000, bodyTimeout: 1000 });
   const configError = (pattern: RegExp) => (err: unknown) =>
     err instanceof ExitError && err.exitCode === EXIT.NO_CONFIG && pattern.test(err.message) && !err.message.includes('\n');
   it('names the variable when HTTPS_PROXY is not a URL', () => {
     assert.throws(connect({ HTTPS_PROXY: 'http://[bad' }), configError(/^proxy http:\/\/\[bad \(from HTTPS_PROXY\) is not a valid URL/));
   });
   it('rejects a password with a bad percent escape without printing it', () => {
-    assert.throws(connect({ HTTPS_PROXY: 'http://user:%zzsecret@127.0.0.1:3128' }), configError(/^proxy http:\/\/user:<redacted>@127\.0\.0\.1:3128 .*not valid percent-encoding$/));
+    assert.throws(
+      connect({ HTTPS_PROXY: 'http://user:%zzsecret@127.0.0.1:3128' }),
+      configError(/^proxy http:\/\/user:<redacted>@127\.0\.0\.1:3128 .*not valid percent-encoding$/),
+    );
   });
 });

@@ -100,16 +100,24 @@ describe('parseKubeconfig', () => {
   it('rejects malformed documents with the file name', () => {
     assert.throws(
       () => parseKubeconfig('clusters: {a: 1}\n', '/bad/config'),
-      (err: unknown) => err instanceof ExitError && err.exitCode === EXIT.NO_CONFIG && /\/bad\/config is invalid: clusters must be a list/.test(err.message),
+      (err: unknown) =>
+        err instanceof ExitError &&
+        err.exitCode === EXIT.NO_CONFIG &&
+        /\/bad\/config is invalid: clusters must be a list/.test(err.message),
     );
     assert.throws(() => parseKubeconfig('clusters:\n- cluster: {server: x}\n', '/bad/config'), /needs a name/);
-    assert.throws(() => parseKubeconfig('clusters:\n- name: a\n  cluster: {certificate-authority-data: "***"}\n', '/c'), /not valid base64/);
+    assert.throws(
+      () => parseKubeconfig('clusters:\n- name: a\n  cluster: {certificate-authority-data: "***"}\n', '/c'),
+      /not valid base64/,
+    );
   });
 
   it('reports a YAML syntax error in one line, naming where', () => {
     assert.throws(
       () => parseKubeconfig('a: [b\n', '/bad/config'),
-      (err: unknown) => err instanceof ExitError && !err.message.includes('\n') &&
+      (err: unknown) =>
+        err instanceof ExitError &&
+        !err.message.includes('\n') &&
         /^kubeconfig \/bad\/config is not valid YAML: .* at line 2, column 1: fix it there$/.test(err.message),
     );
   });
@@ -119,7 +127,9 @@ describe('parseKubeconfig', () => {
     const text = 'users:\n- name: u\n  user:\n    token: inline-secret-token-value\n   bad: [x\n';
     assert.throws(
       () => parseKubeconfig(text, '/bad/config'),
-      (err: unknown) => err instanceof ExitError && err.cause === undefined &&
+      (err: unknown) =>
+        err instanceof ExitError &&
+        err.cause === undefined &&
         err.message === 'kubeconfig /bad/config is not valid YAML: bad indentation at line 5, column 1: fix it there',
     );
   });
@@ -157,7 +167,10 @@ describe('mergeKubeconfigs', () => {
   });
 
   it('explains a context that does not exist', () => {
-    assert.throws(() => selectContext(merged, 'nope'), /context "nope" not found in kubeconfig \/a\/config, \/b\/config \(contexts: first, second\)/);
+    assert.throws(
+      () => selectContext(merged, 'nope'),
+      /context "nope" not found in kubeconfig \/a\/config, \/b\/config \(contexts: first, second\)/,
+    );
   });
 
   it('returns undefined when nothing names a context', () => {

@@ -5,11 +5,20 @@ import { columnWidths, formatColumns, prettyJson } from '../../scripts/lib/outpu
 
 describe('formatColumns', () => {
   it('left-aligns columns three spaces apart, the last cell unpadded, every row ending in a newline', () => {
-    assert.equal(formatColumns([['NAME', 'READY'], ['gateway', '19']]), 'NAME      READY\ngateway   19\n');
+    assert.equal(
+      formatColumns([
+        ['NAME', 'READY'],
+        ['gateway', '19'],
+      ]),
+      'NAME      READY\ngateway   19\n',
+    );
   });
 
   it('keeps given widths for later rows, as kubectl get -w keeps its first columns', () => {
-    const widths = columnWidths([['NAME', 'READY', 'AGE'], ['gw', '1', '5s']]);
+    const widths = columnWidths([
+      ['NAME', 'READY', 'AGE'],
+      ['gw', '1', '5s'],
+    ]);
     assert.deepEqual(widths, [4, 5, 3]);
     assert.equal(formatColumns([['gw', '20', '6s']], widths), 'gw     20      6s\n');
     assert.equal(formatColumns([['gateway-long', '2', 'x']], widths), 'gateway-long   2       x\n', 'a longer cell pushes the row right');

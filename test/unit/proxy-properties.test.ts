@@ -97,7 +97,18 @@ describe('proxy.ts against arbitrary request targets', () => {
     writeFileSync(tokenFile, token);
     proxy = spawn(
       process.execPath,
-      ['--import', 'tsx', 'scripts/proxy.ts', '--server', `http://127.0.0.1:${apiPort}`, '--token-file', tokenFile, '--port', '0', '--quiet'],
+      [
+        '--import',
+        'tsx',
+        'scripts/proxy.ts',
+        '--server',
+        `http://127.0.0.1:${apiPort}`,
+        '--token-file',
+        tokenFile,
+        '--port',
+        '0',
+        '--quiet',
+      ],
       { cwd: REPO_ROOT, env: { PATH: process.env.PATH ?? '', HOME: dir }, stdio: ['ignore', 'pipe', 'ignore'] },
     );
     proxyPort = await new Promise<number>((resolve, reject) => {
@@ -121,9 +132,42 @@ describe('proxy.ts against arbitrary request targets', () => {
   /** Pieces an attacker would combine: separators, escapes, authorities of the traps, unicode, controls. */
   const fragment = () =>
     fc.oneof(
-      fc.constantFrom('/', '//', '\\', '/\\', '\\\\', '@', ':', '?', '#', '.', '..', '%', '%%', '%zz', '%5C', '%5c', '%2F', '%2f', '%2e', '%2E', '%2e%2e', '%00', '%40', '%3A'),
+      fc.constantFrom(
+        '/',
+        '//',
+        '\\',
+        '/\\',
+        '\\\\',
+        '@',
+        ':',
+        '?',
+        '#',
+        '.',
+        '..',
+        '%',
+        '%%',
+        '%zz',
+        '%5C',
+        '%5c',
+        '%2F',
+        '%2f',
+        '%2e',
+        '%2E',
+        '%2e%2e',
+        '%00',
+        '%40',
+        '%3A',
+      ),
       fc.constantFrom('api', 'apis', 'v1', 'namespaces', 'default', 'pods', 'p', 'exec', 'attach', 'e%78ec', '%61ttach', 'user@', 'u:p@'),
-      fc.constantFrom(`127.0.0.2:${otherHostPort}`, `127.0.0.1:${otherPortPort}`, `localhost:${otherPortPort}`, '127.0.0.2', '[::1]', 'a:99999', '['),
+      fc.constantFrom(
+        `127.0.0.2:${otherHostPort}`,
+        `127.0.0.1:${otherPortPort}`,
+        `localhost:${otherPortPort}`,
+        '127.0.0.2',
+        '[::1]',
+        'a:99999',
+        '[',
+      ),
       fc.constantFrom('é', '\u2215', '\uff0f', '\u2044', '\uff3c', ' ', '\t', '\x01', '\x7f', '\r', '"', '<', '{', '|'),
       fc.string({ maxLength: 3 }),
     );
@@ -136,7 +180,14 @@ describe('proxy.ts against arbitrary request targets', () => {
     fc
       .tuple(
         fc.constantFrom('', '/\\', '/\\', '//', '\\\\', '\\/', 'http://', 'https://', 'http:\\\\', 'http://localhost'),
-        fc.option(fc.constantFrom(`127.0.0.2:${otherHostPort}`, `127.0.0.1:${otherPortPort}`, `localhost:${otherPortPort}`, `u:p@127.0.0.2:${otherHostPort}`)),
+        fc.option(
+          fc.constantFrom(
+            `127.0.0.2:${otherHostPort}`,
+            `127.0.0.1:${otherPortPort}`,
+            `localhost:${otherPortPort}`,
+            `u:p@127.0.0.2:${otherHostPort}`,
+          ),
+        ),
         fc.constantFrom('/api/v1/namespaces/default/pods/p/', '/api/v1/namespaces/default/pods/', '/api/v1/', '/', ''),
         fc.array(fragment(), { maxLength: 6 }),
       )
@@ -153,7 +204,9 @@ describe('proxy.ts against arbitrary request targets', () => {
           'Host: localhost',
           `X-Probe: ${id}`,
           'Authorization: Bearer caller-token',
-          ...(upgrade ? ['Connection: Upgrade', 'Upgrade: websocket', 'Sec-WebSocket-Version: 13', 'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ=='] : ['Connection: close']),
+          ...(upgrade
+            ? ['Connection: Upgrade', 'Upgrade: websocket', 'Sec-WebSocket-Version: 13', 'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==']
+            : ['Connection: close']),
           '',
           '',
         ].join('\r\n');
@@ -165,10 +218,17 @@ describe('proxy.ts against arbitrary request targets', () => {
         if (forwarded === undefined) return;
         assert.ok(status !== 0, `the proxy forwarded ${JSON.stringify(requestTarget)} but answered nothing`);
         assert.equal(forwarded.authorization, `Bearer ${token}`);
-        assert.ok(forwarded.target.startsWith('/') && !forwarded.target.startsWith('//'), `origin-form target expected, got ${JSON.stringify(forwarded.target)}`);
+        assert.ok(
+          forwarded.target.startsWith('/') && !forwarded.target.startsWith('//'),
+          `origin-form target expected, got ${JSON.stringify(forwarded.target)}`,
+        );
         const rawPath = forwarded.target.split('?')[0] ?? '';
         // Only what Go's validEncoded allows goes out raw: never a backslash another parser could read as "/".
-        assert.match(rawPath, /^[A-Za-z0-9\-_.~!$&'()*+,;=:@[\]%/]*$/, `${JSON.stringify(requestTarget)} went upstream as ${JSON.stringify(forwarded.target)}`);
+        assert.match(
+          rawPath,
+          /^[A-Za-z0-9\-_.~!$&'()*+,;=:@[\]%/]*$/,
+          `${JSON.stringify(requestTarget)} went upstream as ${JSON.stringify(forwarded.target)}`,
+        );
         const decoded = unescapePath(rawPath);
         if (decoded === undefined) return; // the API server answers 400 to a bad escape
         const smuggled = REJECTED.find((pattern) => pattern.regexp.test(decoded));

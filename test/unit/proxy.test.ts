@@ -64,7 +64,10 @@ describe('kubectl proxy defaults', () => {
 describe('parseRegexpList (MakeRegexpArray)', () => {
   it('splits on commas, keeps the written text, and reads "" as no patterns', () => {
     assert.deepEqual(parseRegexpList('', '--reject-paths'), []);
-    assert.deepEqual(parseRegexpList('^a$,b', '--reject-paths').map((pattern) => pattern.text), ['^a$', 'b']);
+    assert.deepEqual(
+      parseRegexpList('^a$,b', '--reject-paths').map((pattern) => pattern.text),
+      ['^a$', 'b'],
+    );
   });
   it('matches anywhere unless anchored, as Go MatchString', () => {
     const [pattern] = parseRegexpList('exec', '--reject-paths');
@@ -78,7 +81,8 @@ describe('parseRegexpList (MakeRegexpArray)', () => {
   it('turns an invalid expression into a usage error naming the flag', () => {
     assert.throws(
       () => parseRegexpList('^/api/(unclosed', '--reject-paths'),
-      (err: unknown) => err instanceof ExitError && err.exitCode === EXIT.USAGE && err.message.startsWith('--reject-paths: ^/api/(unclosed is not a valid'),
+      (err: unknown) =>
+        err instanceof ExitError && err.exitCode === EXIT.USAGE && err.message.startsWith('--reject-paths: ^/api/(unclosed is not a valid'),
     );
   });
 });
@@ -115,9 +119,17 @@ describe('filterRequest with the default flags', () => {
 
 describe('filterRequest with custom flags', () => {
   it('checks --reject-paths, then --reject-methods, then --accept-paths and --accept-hosts', () => {
-    const filter = createFilter({ acceptHosts: '.*', acceptPaths: '^/api/', rejectPaths: '^/api/v1/secrets', rejectMethods: 'POST,PUT,PATCH' });
+    const filter = createFilter({
+      acceptHosts: '.*',
+      acceptPaths: '^/api/',
+      rejectPaths: '^/api/v1/secrets',
+      rejectMethods: 'POST,PUT,PATCH',
+    });
     assert.match((filterRequest(filter, 'POST', '/api/v1/secrets', 'x') as { reason: string }).reason, /--reject-paths/);
-    assert.deepEqual(filterRequest(filter, 'PATCH', '/api/v1/pods', 'x'), { accepted: false, reason: 'method PATCH matches --reject-methods PATCH' });
+    assert.deepEqual(filterRequest(filter, 'PATCH', '/api/v1/pods', 'x'), {
+      accepted: false,
+      reason: 'method PATCH matches --reject-methods PATCH',
+    });
     assert.deepEqual(filterRequest(filter, 'GET', '/apis/apps/v1', 'x'), { accepted: false, reason: 'path matches no --accept-paths' });
     assert.deepEqual(filterRequest(filter, 'GET', '/api/v1/pods', 'x'), { accepted: true });
   });
@@ -153,7 +165,11 @@ describe('paths', () => {
   it('parseRequestTarget splits path and query, and reads an absolute-form target', () => {
     assert.deepEqual(parseRequestTarget('/api?x=1?y'), { rawPath: '/api', rawQuery: 'x=1?y', authority: undefined });
     assert.deepEqual(parseRequestTarget('/api'), { rawPath: '/api', rawQuery: undefined, authority: undefined });
-    assert.deepEqual(parseRequestTarget('http://evil.example:80/api?w=1'), { rawPath: '/api', rawQuery: 'w=1', authority: 'evil.example:80' });
+    assert.deepEqual(parseRequestTarget('http://evil.example:80/api?w=1'), {
+      rawPath: '/api',
+      rawQuery: 'w=1',
+      authority: 'evil.example:80',
+    });
     assert.deepEqual(parseRequestTarget('http://localhost'), { rawPath: '/', rawQuery: undefined, authority: 'localhost' });
   });
   it('unescapePath decodes %XX (UTF-8 too) but not "+", and refuses a bad escape', () => {
@@ -165,7 +181,7 @@ describe('paths', () => {
   });
   it('escapePath escapes like Go URL.EscapedPath', () => {
     assert.equal(escapePath('/api/v1/a b?c'), '/api/v1/a%20b%3Fc');
-    assert.equal(escapePath("/$&+,:;=@-_.~!*'()"), "/$&+,:;=@-_.~%21%2A%27%28%29");
+    assert.equal(escapePath("/$&+,:;=@-_.~!*'()"), '/$&+,:;=@-_.~%21%2A%27%28%29');
     assert.equal(escapePath('/café'), '/caf%C3%A9');
   });
   it('cleanPath cleans as ServeMux does, keeping a trailing slash', () => {
@@ -177,7 +193,7 @@ describe('paths', () => {
     assert.equal(cleanPath('api'), '/api');
     assert.equal(cleanPath('/'), '/');
   });
-  it('movedPermanently writes http.Redirect\'s body for GET only', () => {
+  it("movedPermanently writes http.Redirect's body for GET only", () => {
     assert.deepEqual(movedPermanently('/api/v1/namespaces', 'GET'), {
       status: 301,
       body: '<a href="/api/v1/namespaces">Moved Permanently</a>.\n\n',
@@ -196,14 +212,17 @@ describe('paths', () => {
     assert.deepEqual(routeApiPrefix('/apis/apps/v1', '/api/'), { kind: 'not-found' });
     assert.equal(normaliseApiPrefix('/k8s-api'), '/k8s-api/');
   });
-  it('upstreamPath keeps the caller\'s encoding when it spells the served path', () => {
+  it("upstreamPath keeps the caller's encoding when it spells the served path", () => {
     assert.equal(upstreamPath('/api/v1/namespaces/a%2Fb', '/api/v1/namespaces/a/b', '/'), '/api/v1/namespaces/a%2Fb');
     assert.equal(upstreamPath('/custom/api/v1/x%20y', '/api/v1/x y', '/custom/'), '/api/v1/x%20y');
     assert.equal(upstreamPath('/%63ustom/api', '/api', '/custom/'), '/api');
   });
   it('upstreamPath re-escapes a raw path that Go would not send as it is (validEncoded): backslash, quote, braces', () => {
     assert.equal(upstreamPath('/\\127.0.0.2:8443/x', '/\\127.0.0.2:8443/x', '/'), '/%5C127.0.0.2:8443/x');
-    assert.equal(upstreamPath('/api/v1/namespaces/a/pods/b\\exec', '/api/v1/namespaces/a/pods/b\\exec', '/'), '/api/v1/namespaces/a/pods/b%5Cexec');
+    assert.equal(
+      upstreamPath('/api/v1/namespaces/a/pods/b\\exec', '/api/v1/namespaces/a/pods/b\\exec', '/'),
+      '/api/v1/namespaces/a/pods/b%5Cexec',
+    );
     assert.equal(upstreamPath('/a"b{c}|d^e`f<g>', '/a"b{c}|d^e`f<g>', '/'), '/a%22b%7Bc%7D%7Cd%5Ee%60f%3Cg%3E');
     // Characters validEncoded accepts keep the caller's spelling, as Go keeps RawPath.
     assert.equal(upstreamPath("/a!b*c'(d)[e]", "/a!b*c'(d)[e]", '/'), "/a!b*c'(d)[e]");
@@ -224,7 +243,11 @@ describe('routeRequest (everything before a byte goes upstream)', () => {
   const route = (url: string, host = 'localhost:8001', rules = DEFAULT_RULES, method = 'GET') => routeRequest(method, url, host, rules);
 
   it('forwards an accepted request with its query', () => {
-    assert.deepEqual(route('/apis/batch/v1?pretty=true'), { kind: 'forward', pathAndQuery: '/apis/batch/v1?pretty=true', longRunning: false });
+    assert.deepEqual(route('/apis/batch/v1?pretty=true'), {
+      kind: 'forward',
+      pathAndQuery: '/apis/batch/v1?pretty=true',
+      longRunning: false,
+    });
     assert.deepEqual(route('/api/v1/pods?watch=1'), { kind: 'forward', pathAndQuery: '/api/v1/pods?watch=1', longRunning: true });
   });
   it('filters the decoded path, so percent-encoding cannot smuggle exec past --reject-paths', () => {
@@ -246,7 +269,11 @@ describe('routeRequest (everything before a byte goes upstream)', () => {
   });
   it('strips --api-prefix before filtering and forwarding', () => {
     const rules = { apiPrefix: '/k8s-api/', filter: DEFAULT_FILTER };
-    assert.deepEqual(route('/k8s-api/api/v1/pods', 'localhost', rules), { kind: 'forward', pathAndQuery: '/api/v1/pods', longRunning: false });
+    assert.deepEqual(route('/k8s-api/api/v1/pods', 'localhost', rules), {
+      kind: 'forward',
+      pathAndQuery: '/api/v1/pods',
+      longRunning: false,
+    });
     const exec = route('/k8s-api/api/v1/namespaces/a/pods/b/exec', 'localhost', rules);
     assert.equal(exec.kind === 'answer' && exec.rejected, 'path matches --reject-paths ^/api/.*/pods/.*/exec');
   });
@@ -263,7 +290,10 @@ describe('routeRequest (everything before a byte goes upstream)', () => {
     for (const name of ['Impersonate-User', 'impersonate-group', 'Impersonate-Uid', 'Impersonate-Extra-scopes']) {
       const refused = routeRequest('GET', '/api', 'localhost', DEFAULT_RULES, ['Host', 'localhost', name, 'jane']);
       assert.equal(refused.kind === 'answer' && refused.answer, FORBIDDEN_ANSWER);
-      assert.equal(refused.kind === 'answer' && refused.rejected, `${name} header: impersonation is off (--allow-impersonation passes it on)`);
+      assert.equal(
+        refused.kind === 'answer' && refused.rejected,
+        `${name} header: impersonation is off (--allow-impersonation passes it on)`,
+      );
     }
     const allowed = routeRequest('GET', '/api', 'localhost', { ...DEFAULT_RULES, allowImpersonation: true }, ['Impersonate-User', 'jane']);
     assert.equal(allowed.kind, 'forward');
@@ -276,32 +306,54 @@ describe('routeRequest (everything before a byte goes upstream)', () => {
 
 describe('upstreamRequestHeaders', () => {
   const raw = [
-    'Host', 'localhost:8001',
-    'User-Agent', 'curl/8.5.0',
-    'Accept', 'application/json',
-    'Authorization', 'Bearer from-the-caller',
-    'X-Forwarded-For', '203.0.113.7',
-    'x-forwarded-proto', 'https',
-    'Forwarded', 'for=203.0.113.7',
-    'Connection', 'keep-alive, X-Hop',
-    'X-Hop', 'gone',
-    'Keep-Alive', 'timeout=5',
-    'TE', 'trailers',
-    'Proxy-Authorization', 'Basic Zm9vOmJhcg==',
-    'Expect', '100-continue',
-    'Content-Type', 'application/json',
-    'Content-Length', '2',
-    'Impersonate-User', 'someone',
+    'Host',
+    'localhost:8001',
+    'User-Agent',
+    'curl/8.5.0',
+    'Accept',
+    'application/json',
+    'Authorization',
+    'Bearer from-the-caller',
+    'X-Forwarded-For',
+    '203.0.113.7',
+    'x-forwarded-proto',
+    'https',
+    'Forwarded',
+    'for=203.0.113.7',
+    'Connection',
+    'keep-alive, X-Hop',
+    'X-Hop',
+    'gone',
+    'Keep-Alive',
+    'timeout=5',
+    'TE',
+    'trailers',
+    'Proxy-Authorization',
+    'Basic Zm9vOmJhcg==',
+    'Expect',
+    '100-continue',
+    'Content-Type',
+    'application/json',
+    'Content-Length',
+    '2',
+    'Impersonate-User',
+    'someone',
   ];
 
-  it('keeps the caller\'s end-to-end headers in order and spelling, and puts the pod\'s Authorization last', () => {
+  it("keeps the caller's end-to-end headers in order and spelling, and puts the pod's Authorization last", () => {
     assert.deepEqual(upstreamRequestHeaders(raw, { authorization: 'Bearer pod-token' }), [
-      'User-Agent', 'curl/8.5.0',
-      'Accept', 'application/json',
-      'Content-Type', 'application/json',
-      'Content-Length', '2',
-      'Impersonate-User', 'someone',
-      'Authorization', 'Bearer pod-token',
+      'User-Agent',
+      'curl/8.5.0',
+      'Accept',
+      'application/json',
+      'Content-Type',
+      'application/json',
+      'Content-Length',
+      '2',
+      'Impersonate-User',
+      'someone',
+      'Authorization',
+      'Bearer pod-token',
     ]);
   });
   it('sends no Authorization at all when the pod has no token', () => {
@@ -310,7 +362,16 @@ describe('upstreamRequestHeaders', () => {
   });
   it('keeps the upgrade of an upgrade request, with Connection: Upgrade only', () => {
     const headers = upstreamRequestHeaders(
-      ['Connection', 'Upgrade, Keep-Alive', 'Upgrade', 'websocket', 'Sec-WebSocket-Key', 'k', 'Sec-WebSocket-Protocol', 'v5.channel.k8s.io'],
+      [
+        'Connection',
+        'Upgrade, Keep-Alive',
+        'Upgrade',
+        'websocket',
+        'Sec-WebSocket-Key',
+        'k',
+        'Sec-WebSocket-Protocol',
+        'v5.channel.k8s.io',
+      ],
       { authorization: 'Bearer t', upgrade: true },
     );
     assert.deepEqual(headerPairs(headers), [
@@ -353,16 +414,36 @@ describe('response headers', () => {
     ]);
   });
   it('serializeResponseHead writes an HTTP/1.1 head', () => {
-    assert.equal(serializeResponseHead(403, 'Forbidden', [['A', '1'], ['B', '2']]), 'HTTP/1.1 403 Forbidden\r\nA: 1\r\nB: 2\r\n\r\n');
+    assert.equal(
+      serializeResponseHead(403, 'Forbidden', [
+        ['A', '1'],
+        ['B', '2'],
+      ]),
+      'HTTP/1.1 403 Forbidden\r\nA: 1\r\nB: 2\r\n\r\n',
+    );
   });
 });
 
 describe('upstreamRequestHeaders and WebSocket subprotocols', () => {
   it("drops the caller's token subprotocol and keeps the channel protocols", () => {
     const headers = upstreamRequestHeaders(
-      ['Sec-WebSocket-Protocol', 'base64url.bearer.authorization.k8s.io.Y2FsbGVy, v5.channel.k8s.io, v4.channel.k8s.io', 'Upgrade', 'websocket'],
+      [
+        'Sec-WebSocket-Protocol',
+        'base64url.bearer.authorization.k8s.io.Y2FsbGVy, v5.channel.k8s.io, v4.channel.k8s.io',
+        'Upgrade',
+        'websocket',
+      ],
       { authorization: 'Bearer pod-token', upgrade: true },
     );
-    assert.deepEqual(headers, ['Sec-WebSocket-Protocol', 'v5.channel.k8s.io, v4.channel.k8s.io', 'Authorization', 'Bearer pod-token', 'Connection', 'Upgrade', 'Upgrade', 'websocket']);
+    assert.deepEqual(headers, [
+      'Sec-WebSocket-Protocol',
+      'v5.channel.k8s.io, v4.channel.k8s.io',
+      'Authorization',
+      'Bearer pod-token',
+      'Connection',
+      'Upgrade',
+      'Upgrade',
+      'websocket',
+    ]);
   });
 });

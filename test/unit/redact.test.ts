@@ -1,7 +1,15 @@
 // scripts/lib/redact.ts: no token, key or proxy password may reach stderr.
 import assert from 'node:assert/strict';
 import { afterEach, describe, it } from 'node:test';
-import { clearSecrets, redact, redactHeaders, redactStack, redactUrl, registerSecret, registerUrlPassword } from '../../scripts/lib/redact.ts';
+import {
+  clearSecrets,
+  redact,
+  redactHeaders,
+  redactStack,
+  redactUrl,
+  registerSecret,
+  registerUrlPassword,
+} from '../../scripts/lib/redact.ts';
 
 const JWT = 'eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJzeXN0ZW06c2VydmljZWFjY291bnQ6ZGVmYXVsdDpkZWZhdWx0In0.c2lnbmF0dXJl';
 
@@ -64,16 +72,20 @@ describe('redactStack', () => {
 
   it('redacts registered secrets in what it keeps', () => {
     registerSecret('registered-secret-value');
-    assert.equal(redactStack(Object.assign(new Error('failed with registered-secret-value'), { stack: '' })), 'Error: failed with <redacted>');
+    assert.equal(
+      redactStack(Object.assign(new Error('failed with registered-secret-value'), { stack: '' })),
+      'Error: failed with <redacted>',
+    );
   });
 });
 
 describe('redactHeaders', () => {
   it('keeps the scheme and hides the credential', () => {
-    assert.deepEqual(
-      redactHeaders({ Authorization: 'Bearer short', 'proxy-authorization': 'Basic dXNlcjpwYXNz', accept: '*/*' }),
-      { Authorization: 'Bearer <redacted>', 'proxy-authorization': 'Basic <redacted>', accept: '*/*' },
-    );
+    assert.deepEqual(redactHeaders({ Authorization: 'Bearer short', 'proxy-authorization': 'Basic dXNlcjpwYXNz', accept: '*/*' }), {
+      Authorization: 'Bearer <redacted>',
+      'proxy-authorization': 'Basic <redacted>',
+      accept: '*/*',
+    });
   });
   it('hides a header value without a scheme entirely', () => {
     assert.deepEqual(redactHeaders({ authorization: 'rawtoken' }), { authorization: '<redacted>' });

@@ -148,7 +148,8 @@ describe('TokenFile', () => {
     const file = new TokenFile('/nonexistent/token');
     assert.throws(
       () => file.get(),
-      (err: unknown) => err instanceof ExitError && err.exitCode === EXIT.NO_CONFIG && /ENOENT.*automountServiceAccountToken/.test(err.message),
+      (err: unknown) =>
+        err instanceof ExitError && err.exitCode === EXIT.NO_CONFIG && /ENOENT.*automountServiceAccountToken/.test(err.message),
     );
   });
 
@@ -160,7 +161,9 @@ describe('TokenFile', () => {
     assert.throws(
       () => fakeFile('first-half-of-it\nsecond-half\n').file.get(),
       (err: unknown) =>
-        err instanceof ExitError && err.exitCode === EXIT.NO_CONFIG && !/first-half|second-half/.test(err.message) &&
+        err instanceof ExitError &&
+        err.exitCode === EXIT.NO_CONFIG &&
+        !/first-half|second-half/.test(err.message) &&
         /^token file \/sa\/token: contains a newline inside the token \(byte 17\): .*one line/.test(err.message),
     );
   });
@@ -179,7 +182,8 @@ describe('tokenDefect', () => {
     const other = fc.constantFrom(' ', '\t', '\n', '\r', '\u0000', '\u007f', '\u00e9', '\u20ac');
     fc.assert(
       fc.property(visible, other, visible, (before, bad, after) =>
-        (tokenDefect(before + bad + after) ?? '').endsWith(`inside the token (byte ${before.length + 1})`)),
+        (tokenDefect(before + bad + after) ?? '').endsWith(`inside the token (byte ${before.length + 1})`),
+      ),
     );
   });
 });

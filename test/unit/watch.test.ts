@@ -29,7 +29,12 @@ after(() => rmSync(root, { recursive: true, force: true }));
 const COLLECTION = '/apis/apps/v1/namespaces/test/daemonsets';
 
 function daemonSet(resourceVersion: string, numberReady = 19): KubeObject {
-  return { kind: 'DaemonSet', apiVersion: 'apps/v1', metadata: { name: 'gateway', namespace: 'test', resourceVersion }, status: { numberReady } };
+  return {
+    kind: 'DaemonSet',
+    apiVersion: 'apps/v1',
+    metadata: { name: 'gateway', namespace: 'test', resourceVersion },
+    status: { numberReady },
+  };
 }
 
 function event(type: string, object: KubeObject): string {
@@ -59,19 +64,40 @@ describe('watch requests and events', () => {
 
   it('parses an event line and rejects lines that are not events with exit 9', () => {
     assert.deepEqual(parseWatchEvent(event('MODIFIED', daemonSet('7')).trim()), { type: 'MODIFIED', object: daemonSet('7') });
-    assert.throws(() => parseWatchEvent('<html>'), (err) => expectExitError(err, EXIT.API_ERROR, /not JSON/));
-    assert.throws(() => parseWatchEvent('{"kind":"DaemonSet"}'), (err) => expectExitError(err, EXIT.API_ERROR, /not a watch event/));
-    assert.throws(() => parseWatchEvent('{"type":"SOMETHING","object":{}}'), (err) => expectExitError(err, EXIT.API_ERROR, /not a watch event/));
+    assert.throws(
+      () => parseWatchEvent('<html>'),
+      (err) => expectExitError(err, EXIT.API_ERROR, /not JSON/),
+    );
+    assert.throws(
+      () => parseWatchEvent('{"kind":"DaemonSet"}'),
+      (err) => expectExitError(err, EXIT.API_ERROR, /not a watch event/),
+    );
+    assert.throws(
+      () => parseWatchEvent('{"type":"SOMETHING","object":{}}'),
+      (err) => expectExitError(err, EXIT.API_ERROR, /not a watch event/),
+    );
   });
 
   it('reads a relist as no change, a new version, a deletion or a re-creation', () => {
     const list = (resourceVersion: string, items: KubeObject[]) => ({ kind: 'DaemonSetList', metadata: { resourceVersion }, items });
     assert.deepEqual(changeFromList(list('50', [daemonSet('7')]), daemonSet('7')), { resourceVersion: '50' });
-    assert.deepEqual(changeFromList(list('50', [daemonSet('9', 20)]), daemonSet('7')), { resourceVersion: '50', change: { type: 'MODIFIED', object: daemonSet('9', 20) } });
-    assert.deepEqual(changeFromList(list('50', []), daemonSet('7')), { resourceVersion: '50', change: { type: 'DELETED', object: daemonSet('7') } });
-    assert.deepEqual(changeFromList(list('50', [daemonSet('9')]), undefined), { resourceVersion: '50', change: { type: 'ADDED', object: daemonSet('9') } });
+    assert.deepEqual(changeFromList(list('50', [daemonSet('9', 20)]), daemonSet('7')), {
+      resourceVersion: '50',
+      change: { type: 'MODIFIED', object: daemonSet('9', 20) },
+    });
+    assert.deepEqual(changeFromList(list('50', []), daemonSet('7')), {
+      resourceVersion: '50',
+      change: { type: 'DELETED', object: daemonSet('7') },
+    });
+    assert.deepEqual(changeFromList(list('50', [daemonSet('9')]), undefined), {
+      resourceVersion: '50',
+      change: { type: 'ADDED', object: daemonSet('9') },
+    });
     assert.deepEqual(changeFromList(list('50', []), undefined), { resourceVersion: '50' });
-    assert.throws(() => changeFromList({ kind: 'Status' }, undefined), (err) => expectExitError(err, EXIT.API_ERROR, /not a list/));
+    assert.throws(
+      () => changeFromList({ kind: 'Status' }, undefined),
+      (err) => expectExitError(err, EXIT.API_ERROR, /not a list/),
+    );
   });
 });
 
@@ -116,7 +142,14 @@ describe('ApiClient.stream and watchObject', () => {
   async function take(api: ApiClient, count: number, initial: KubeObject, signal?: AbortSignal): Promise<ObjectChange[]> {
     const changes: ObjectChange[] = [];
     if (count === 0) return changes;
-    for await (const change of watchObject(api, { collectionPath: COLLECTION, name: 'gateway', initial, timeoutSeconds: 5, minReconnectIntervalMs: 0, signal })) {
+    for await (const change of watchObject(api, {
+      collectionPath: COLLECTION,
+      name: 'gateway',
+      initial,
+      timeoutSeconds: 5,
+      minReconnectIntervalMs: 0,
+      signal,
+    })) {
       changes.push(change);
       if (changes.length >= count) break;
     }
@@ -146,7 +179,9 @@ describe('ApiClient.stream and watchObject', () => {
       res.end('{"kind":"Status","message":"forbidden: no watch","code":403}');
     };
     const api = await client();
-    await assert.rejects(api.stream({ method: 'GET', path: '/watch' }), (err) => expectExitError(err, EXIT.FORBIDDEN, /403 Forbidden: forbidden: no watch/));
+    await assert.rejects(api.stream({ method: 'GET', path: '/watch' }), (err) =>
+      expectExitError(err, EXIT.FORBIDDEN, /403 Forbidden: forbidden: no watch/),
+    );
     handler = (_req, res) => {
       res.writeHead(410);
       res.end('{"kind":"Status","code":410}\n');
@@ -171,7 +206,9 @@ describe('ApiClient.stream and watchObject', () => {
     assert.deepEqual(lines, ['late'], 'a stream outlives --request-timeout once its headers have come');
 
     handler = () => undefined; // never answers
-    await assert.rejects(api.stream({ method: 'GET', path: '/watch' }), (err) => expectExitError(err, EXIT.CONNECTION, /timed out after 150ms \(--request-timeout\)/));
+    await assert.rejects(api.stream({ method: 'GET', path: '/watch' }), (err) =>
+      expectExitError(err, EXIT.CONNECTION, /timed out after 150ms \(--request-timeout\)/),
+    );
 
     handler = (_req, res) => streamHead(res); // headers, then silence
     const silent = await api.stream({ method: 'GET', path: '/watch' }, { idleTimeoutMs: 200 });
@@ -195,7 +232,10 @@ describe('ApiClient.stream and watchObject', () => {
     const changes = await take(api, 2, daemonSet('10'));
     await api.close();
     assert.deepEqual(readyOf(changes), ['MODIFIED 11', 'MODIFIED 16']);
-    assert.deepEqual(seen.map((url) => url.searchParams.get('resourceVersion')), ['10', '15']);
+    assert.deepEqual(
+      seen.map((url) => url.searchParams.get('resourceVersion')),
+      ['10', '15'],
+    );
     assert.ok(seen.every((url) => url.searchParams.get('watch') === '1' && url.searchParams.get('timeoutSeconds') === '5'));
   });
 
@@ -203,7 +243,13 @@ describe('ApiClient.stream and watchObject', () => {
     handler = (_req, res, url) => {
       const from = url.searchParams.get('resourceVersion');
       if (url.searchParams.get('watch') !== '1') {
-        res.end(JSON.stringify({ kind: 'DaemonSetList', metadata: { resourceVersion: seen.length < 3 ? '50' : '70' }, items: [daemonSet(seen.length < 3 ? '40' : '60', 20)] }));
+        res.end(
+          JSON.stringify({
+            kind: 'DaemonSetList',
+            metadata: { resourceVersion: seen.length < 3 ? '50' : '70' },
+            items: [daemonSet(seen.length < 3 ? '40' : '60', 20)],
+          }),
+        );
       } else if (from === '10') {
         streamHead(res);
         res.end(event('ERROR', { kind: 'Status', code: 410, reason: 'Expired', message: 'too old resource version: 10 (30)' }));
@@ -253,7 +299,10 @@ describe('ApiClient.stream and watchObject', () => {
     const changes = await take(api, 2, daemonSet('10'));
     await api.close();
     assert.deepEqual(readyOf(changes), ['MODIFIED 11', 'MODIFIED 12']);
-    assert.deepEqual(seen.map((url) => url.searchParams.get('resourceVersion')), ['10', '11']);
+    assert.deepEqual(
+      seen.map((url) => url.searchParams.get('resourceVersion')),
+      ['10', '11'],
+    );
   });
 
   it('survives a token rotated between streams: the 401 on reconnect re-reads the file and retries', async () => {
@@ -286,7 +335,10 @@ describe('ApiClient.stream and watchObject', () => {
     await api.close();
     assert.deepEqual(readyOf(changes), ['MODIFIED 11', 'MODIFIED 12']);
     assert.deepEqual(authorizations, ['Bearer token-one', 'Bearer token-one', 'Bearer token-two']);
-    assert.ok(trace.includes('* 401: the credential changed since it was read (rotated?); retrying once with the new one'), trace.join('\n'));
+    assert.ok(
+      trace.includes('* 401: the credential changed since it was read (rotated?); retrying once with the new one'),
+      trace.join('\n'),
+    );
     assert.ok(!trace.some((line) => line.includes('token-one') || line.includes('token-two')), 'tokens never reach the trace');
   });
 

@@ -70,7 +70,10 @@ export function upstreamRequestHeaders(rawHeaders: readonly string[], options: U
     }
     if (lower === 'sec-websocket-protocol') {
       // The caller's own token may ride in a subprotocol; like its Authorization, it is not passed on.
-      const protocols = value.split(',').map((p) => p.trim()).filter((p) => p !== '' && !p.startsWith(WEBSOCKET_TOKEN_PROTOCOL_PREFIX));
+      const protocols = value
+        .split(',')
+        .map((p) => p.trim())
+        .filter((p) => p !== '' && !p.startsWith(WEBSOCKET_TOKEN_PROTOCOL_PREFIX));
       if (protocols.length > 0) out.push(name, protocols.join(', '));
       continue;
     }

@@ -141,4 +141,3 @@ export function isLongRunning(path: string, rawQuery: string | undefined): boole
   if (TRUE_VALUES.has(query.get('watch') ?? '') || TRUE_VALUES.has(query.get('follow') ?? '')) return true;
   return /^\/(api\/[^/]+|apis\/[^/]+\/[^/]+)\/watch(\/|$)/.test(path);
 }
-

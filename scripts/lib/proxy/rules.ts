@@ -17,7 +17,16 @@
 
 import { usageError } from '../errors.ts';
 import { FORBIDDEN_ANSWER, NOT_FOUND_ANSWER, textAnswer, type TextAnswer } from './answers.ts';
-import { cleanPath, escapePath, isLongRunning, movedPermanently, parseRequestTarget, routeApiPrefix, unescapePath, upstreamPath } from './path.ts';
+import {
+  cleanPath,
+  escapePath,
+  isLongRunning,
+  movedPermanently,
+  parseRequestTarget,
+  routeApiPrefix,
+  unescapePath,
+  upstreamPath,
+} from './path.ts';
 
 // pkg/cmd/proxy/proxy.go: defaultPort, defaultAddress, defaultAPIPrefix.
 export const DEFAULT_PORT = 8001;
@@ -175,7 +184,11 @@ export function routeRequest(method: string, url: string, host: string, rules: P
   }
   const impersonation = rules.allowImpersonation ? undefined : impersonationHeader(rawHeaders);
   if (impersonation !== undefined) {
-    return { kind: 'answer', answer: FORBIDDEN_ANSWER, rejected: `${impersonation} header: impersonation is off (--allow-impersonation passes it on)` };
+    return {
+      kind: 'answer',
+      answer: FORBIDDEN_ANSWER,
+      rejected: `${impersonation} header: impersonation is off (--allow-impersonation passes it on)`,
+    };
   }
   return {
     kind: 'forward',
@@ -183,4 +196,3 @@ export function routeRequest(method: string, url: string, host: string, rules: P
     longRunning: isLongRunning(routed.path, target.rawQuery),
   };
 }
-

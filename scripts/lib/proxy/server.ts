@@ -205,7 +205,13 @@ export class KubeProxy {
       try {
         // The connection's retry policy, less its 429/503 retries: those go back to the caller's own client.
         sent = await this.connection.send(
-          { method: record.method, replayable: body.kind !== 'stream', retryTransient: false, signal: abort.signal, onRetry: (reason) => this.noteRetry(record, reason) },
+          {
+            method: record.method,
+            replayable: body.kind !== 'stream',
+            retryTransient: false,
+            signal: abort.signal,
+            onRetry: (reason) => this.noteRetry(record, reason),
+          },
           async (authorization) => {
             const headers = upstreamRequestHeaders(req.rawHeaders, { authorization });
             this.accessLog.trace(record.method, url, headers);
@@ -371,5 +377,7 @@ function listenError(err: unknown, where: string): ExitError {
     ENOTFOUND: 'no such host: check --address',
     ENOENT: 'the socket directory does not exist',
   };
-  return new ExitError(EXIT.CONNECTION, `cannot listen on ${where} (${code || 'error'}): ${why[code] ?? (err as Error).message}`, { cause: err });
+  return new ExitError(EXIT.CONNECTION, `cannot listen on ${where} (${code || 'error'}): ${why[code] ?? (err as Error).message}`, {
+    cause: err,
+  });
 }

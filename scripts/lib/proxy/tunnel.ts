@@ -97,7 +97,9 @@ export async function tunnel(
   upstreamRequest.on('socket', (socket: Socket) => {
     if (context.keepAliveMs !== undefined) socket.setKeepAlive(true, context.keepAliveMs);
   });
-  upstreamRequest.setTimeout(CONNECT_TIMEOUT_MS, () => upstreamRequest.destroy(Object.assign(new Error('connect timeout'), { code: 'ETIMEDOUT' })));
+  upstreamRequest.setTimeout(CONNECT_TIMEOUT_MS, () =>
+    upstreamRequest.destroy(Object.assign(new Error('connect timeout'), { code: 'ETIMEDOUT' })),
+  );
 
   upstreamRequest.on('upgrade', (response: IncomingMessage, socket: Socket, upstreamHead: Buffer) => {
     upstreamRequest.setTimeout(0);
@@ -105,7 +107,9 @@ export async function tunnel(
     record.status = response.statusCode ?? 101;
     context.log.verbose(`< ${record.status} ${response.statusMessage ?? ''}`);
     // The 101 goes back as the server sent it: its Connection and Upgrade headers are the point.
-    const responseHead = Buffer.from(serializeResponseHead(record.status, response.statusMessage ?? 'Switching Protocols', headerPairs(response.rawHeaders)));
+    const responseHead = Buffer.from(
+      serializeResponseHead(record.status, response.statusMessage ?? 'Switching Protocols', headerPairs(response.rawHeaders)),
+    );
     client.write(responseHead);
     if (upstreamHead.length > 0) client.write(upstreamHead);
     if (head.length > 0) socket.write(head);

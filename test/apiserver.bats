@@ -3,6 +3,8 @@
 # clients rely on (discovery paths, CRUD with the real Status texts, selectors, pagination, watch,
 # Tables, gzip, tokens) and the test-only fault injection.
 bats_require_minimum_version 1.5.0
+# Tests of this file share state (a server, its PKI, fault files): one at a time under npm test's --jobs.
+export BATS_NO_PARALLELIZE_WITHIN_FILE=true
 
 setup_file() {
   load helpers/common

@@ -14,6 +14,8 @@
 #     (TLS without the CA, system:anonymous, nodes forbidden, automountServiceAccountToken: false).
 # test/expected/ holds the bodies those articles print.
 bats_require_minimum_version 1.5.0
+# Tests of this file share state (a server, its PKI, fault files): one at a time under npm test's --jobs.
+export BATS_NO_PARALLELIZE_WITHIN_FILE=true
 
 setup() {
   load helpers/common

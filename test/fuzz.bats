@@ -3,6 +3,8 @@
 # fuzz` runs a minute): malformed targets, odd methods, headers, bodies and query parameters over real
 # TLS, plus concurrent bookmark watches with short timeouts, against a server the fuzz starts itself.
 bats_require_minimum_version 1.5.0
+# Tests of this file share state (a server, its PKI, fault files): one at a time under npm test's --jobs.
+export BATS_NO_PARALLELIZE_WITHIN_FILE=true
 
 setup() {
   load helpers/common

@@ -2,6 +2,8 @@
 # get-api.ts against the curl recipe it teaches: inside the pod sandbox, curl runs first for the
 # expected bytes, then the script must print the same stdout and exit with the documented code.
 bats_require_minimum_version 1.5.0
+# Tests of this file share state (a server, its PKI, fault files): one at a time under npm test's --jobs.
+export BATS_NO_PARALLELIZE_WITHIN_FILE=true
 
 setup() {
   load helpers/common

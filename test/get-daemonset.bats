@@ -4,6 +4,8 @@
 # inside the pod sandbox: the same stdout as curl, the documented exit codes, and --watch kept alive
 # across token rotation.
 bats_require_minimum_version 1.5.0
+# Tests of this file share state (a server, its PKI, fault files): one at a time under npm test's --jobs.
+export BATS_NO_PARALLELIZE_WITHIN_FILE=true
 
 DAEMONSET_PATH='/apis/apps/v1/namespaces/test/daemonsets/gateway?resourceVersion=0'
 STATUS_PATH=/apis/apps/v1/namespaces/test/daemonsets/gateway/status

@@ -5,6 +5,8 @@
 # must give the bytes curl gets with the same credential, --verbose must say where the
 # configuration came from, and $KUBECONFIG with several files must merge as kubectl merges.
 bats_require_minimum_version 1.5.0
+# Tests of this file share state (a server, its PKI, fault files): one at a time under npm test's --jobs.
+export BATS_NO_PARALLELIZE_WITHIN_FILE=true
 
 DAEMONSET_PATH='/apis/apps/v1/namespaces/test/daemonsets/gateway?resourceVersion=0'
 

@@ -6,6 +6,8 @@
 # script in one pod (the proxy and its clients must share the pod's network namespace); the script
 # prints what it saw and the test asserts on that. See test/helpers/proxy-in-pod.bash.
 bats_require_minimum_version 1.5.0
+# Tests of this file share state (a server, its PKI, fault files): one at a time under npm test's --jobs.
+export BATS_NO_PARALLELIZE_WITHIN_FILE=true
 
 EXEC_PATH='/api/v1/namespaces/default/pods/kube-in-pod-sandbox/exec?command=echo&command=hi'
 

@@ -3,6 +3,8 @@
 # of idempotent requests on 429/503 honouring Retry-After, no retry on 500, a clear line and the
 # documented exit code for HTML error pages, dropped or truncated connections and hangs.
 bats_require_minimum_version 1.5.0
+# Tests of this file share state (a server, its PKI, fault files): one at a time under npm test's --jobs.
+export BATS_NO_PARALLELIZE_WITHIN_FILE=true
 
 setup_file() {
   load helpers/common

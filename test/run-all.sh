@@ -62,7 +62,7 @@ else
 fi
 jobs=()
 if command -v parallel >/dev/null && [ "${#suites[@]}" -gt 1 ]; then
-  jobs=(--jobs "${KUBE_IN_POD_TEST_JOBS:-4}" --no-parallelize-within-files)
+  jobs=(--jobs "${KUBE_IN_POD_TEST_JOBS:-4}")
 fi
 node_modules/bats/bin/bats --tap "${jobs[@]}" "${suites[@]}" | tee "$log_dir/bats.tap"
 bats_pass=$(grep -cE '^ok ' "$log_dir/bats.tap" | tr -d ' ')

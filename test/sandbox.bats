@@ -1,6 +1,8 @@
 #!/usr/bin/env bats
 # Tests of the pod sandbox itself (fixtures/pod) and of the shared helpers that drive it.
 bats_require_minimum_version 1.5.0
+# Tests of this file share state (a server, its PKI, fault files): one at a time under npm test's --jobs.
+export BATS_NO_PARALLELIZE_WITHIN_FILE=true
 
 readonly SA=/var/run/secrets/kubernetes.io/serviceaccount
 

@@ -2,6 +2,8 @@
 # serviceaccount.ts inside the pod sandbox: what the mounted token says about itself, the server's
 # view of who we are, and the exit code when no token is mounted.
 bats_require_minimum_version 1.5.0
+# Tests of this file share state (a server, its PKI, fault files): one at a time under npm test's --jobs.
+export BATS_NO_PARALLELIZE_WITHIN_FILE=true
 
 setup() {
   load helpers/common

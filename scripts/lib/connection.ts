@@ -14,7 +14,7 @@ import { formatDuration } from './duration.ts';
 import { EXIT, configError, type ExitError } from './errors.ts';
 import { classifyNetworkError, errorCode, hostAndPort, type FailureContext } from './failure.ts';
 import { SILENT_LOG, type Log } from './log.ts';
-import { proxyFromEnvironment, type Env, type ProxyChoice } from './proxy-env.ts';
+import { checkProxyCredential, parseProxyUrl, proxyFromEnvironment, type Env, type ProxyChoice } from './proxy-env.ts';
 import { redactUrl, registerUrlPassword } from './redact.ts';
 
 export const CONNECT_TIMEOUT_MS = 10_000;
@@ -97,24 +97,6 @@ export function parseRetryAfter(value: string | undefined, now: number = Date.no
 /** Wait before retry number `attempt` (0-based): Retry-After if given, else exponential backoff; capped. */
 export function retryDelayMs(attempt: number, retryAfterMs: number | undefined): number {
   return Math.min(retryAfterMs ?? FIRST_BACKOFF_MS * 2 ** attempt, MAX_RETRY_DELAY_MS);
-}
-
-/** The proxy's URL; a malformed one is a configuration error naming where it came from. */
-export function parseProxyUrl(url: string, variable: string | undefined): URL {
-  try {
-    return new URL(url);
-  } catch {
-    throw configError(`proxy ${redactUrl(url)} (from ${variable}) is not a valid URL: use http://HOST:PORT`);
-  }
-}
-
-/** undici percent-decodes the proxy's user and password: bad escapes are a configuration error, found here. */
-function checkProxyCredential(text: string, url: string, variable: string | undefined): void {
-  try {
-    decodeURIComponent(text);
-  } catch {
-    throw configError(`proxy ${redactUrl(url)} (from ${variable}) has a user or password that is not valid percent-encoding`);
-  }
 }
 
 /**

@@ -13,7 +13,7 @@
 
 import type { PemSource, ResolvedConfig } from './config.ts';
 import { execCredentialRequest } from './exec-credential.ts';
-import { parseProxyUrl } from './connection.ts';
+import { parseProxyUrl } from './proxy-env.ts';
 import { requestUrl, type ApiRequest } from './http.ts';
 
 export interface CurlCommand {

@@ -17,6 +17,8 @@
 // so we decide here and hand undici a ProxyAgent when a proxy applies.
 
 import { BlockList, isIP } from 'node:net';
+import { configError } from './errors.ts';
+import { redactUrl } from './redact.ts';
 
 export type Env = Readonly<Record<string, string | undefined>>;
 
@@ -87,4 +89,22 @@ export function proxyFromEnvironment(target: URL, env: Env): ProxyChoice {
     return { variable: proxy.name, bypassedBy: `${noProxy.name}=${noProxy.value}` };
   }
   return { proxy: normaliseProxyUrl(proxy.value), variable: proxy.name };
+}
+
+/** The proxy's URL; a malformed one is a configuration error naming where it came from. */
+export function parseProxyUrl(url: string, variable: string | undefined): URL {
+  try {
+    return new URL(url);
+  } catch {
+    throw configError(`proxy ${redactUrl(url)} (from ${variable}) is not a valid URL: use http://HOST:PORT`);
+  }
+}
+
+/** undici percent-decodes the proxy's user and password: bad escapes are a configuration error, found here. */
+export function checkProxyCredential(text: string, url: string, variable: string | undefined): void {
+  try {
+    decodeURIComponent(text);
+  } catch {
+    throw configError(`proxy ${redactUrl(url)} (from ${variable}) has a user or password that is not valid percent-encoding`);
+  }
 }

@@ -6,7 +6,8 @@
 #                        flags), CASE_ENV (VAR=value words for env), SECRETS (every byte string that
 #                        must never be printed), EXPECT (a client script's exit code) and
 #                        PROXY_HTTP (what proxy.ts answers a GET, as a regex; empty: it must not start)
-#   check_script NAME ARGS...   run scripts/NAME.ts with the case's configuration: exit EXPECT,
+#   check_script NAME ARGS...   run NAME (scripts/NAME.ts bundled by tools/build.ts into
+#                        $REDACTION_BUNDLES, as debug images run it) with the case's configuration: exit EXPECT,
 #                        no secret on stdout or stderr (proxy.ts: serve, answer PROXY_HTTP with no
 #                        secret in the answer either, stop on SIGTERM with 0)
 # Kinds: tokenfile inline exec clientkey proxy userinfo.
@@ -146,7 +147,7 @@ check_script() {
     check_proxy "$@"
     return
   fi
-  env "${CASE_ENV[@]}" node --import tsx "scripts/$name.ts" "$@" "${CASE_ARGS[@]}" >"$out" 2>"$err" </dev/null || status=$?
+  env "${CASE_ENV[@]}" node "$REDACTION_BUNDLES/$name.mjs" "$@" "${CASE_ARGS[@]}" >"$out" 2>"$err" </dev/null || status=$?
   [ "$status" -eq "$EXPECT" ] || fail "$CASE, $name $*: exit $status, expected $EXPECT; stderr:"$'\n'"$(cat "$err")"
   refute_secrets "$name $*" "$out"
   refute_secrets "$name $*" "$err"
@@ -155,7 +156,7 @@ check_script() {
 # proxy.ts: serve, answer one GET through it with PROXY_HTTP, stop on SIGTERM with exit 0.
 check_proxy() {
   local out=$BATS_TEST_TMPDIR/stdout err=$BATS_TEST_TMPDIR/stderr pid port='' status=0 http deadline=$((SECONDS + 20))
-  env "${CASE_ENV[@]}" node --import tsx scripts/proxy.ts --port 0 "$@" "${CASE_ARGS[@]}" >"$out" 2>"$err" </dev/null 3>&- &
+  env "${CASE_ENV[@]}" node "$REDACTION_BUNDLES/proxy.mjs" --port 0 "$@" "${CASE_ARGS[@]}" >"$out" 2>"$err" </dev/null 3>&- &
   pid=$!
   until [ -n "$port" ]; do
     port=$(sed -n 's/^Starting to serve on 127\.0\.0\.1:\([0-9]*\)$/\1/p' "$out")

@@ -229,7 +229,15 @@ function kubectlProxyCommand(cli: Cli<typeof OPTIONS>): string {
   const { flags, options } = cli;
   if (flags.kubeconfig !== undefined) args.push(`--kubeconfig=${shellQuote(flags.kubeconfig)}`);
   if (flags.context !== undefined) args.push(`--context=${shellQuote(flags.context)}`);
-  if (flags.server !== undefined) args.push(`--server=${shellQuote(flags.server)}`);
+  if (flags.server !== undefined) {
+    // The user and password of a server URL are never sent (nor printed): leave them out here too.
+    const server = URL.canParse(flags.server) ? new URL(flags.server) : undefined;
+    if (server !== undefined) {
+      server.username = '';
+      server.password = '';
+    }
+    args.push(`--server=${shellQuote(server?.href.replace(/\/$/, '') ?? flags.server)}`);
+  }
   if (flags.certificateAuthority !== undefined) args.push(`--certificate-authority=${shellQuote(flags.certificateAuthority)}`);
   if (flags.insecureSkipTlsVerify) args.push('--insecure-skip-tls-verify');
   if (flags.tokenFile !== undefined) args.push(`--token="$(cat ${shellQuote(flags.tokenFile)})"`);

@@ -300,6 +300,14 @@ batch/v1"
   assert_stderr --partial 'note: the proxy replaces: kubectl proxy --token="$(cat /var/run/secrets/kubernetes.io/serviceaccount/token)"'
 }
 
+@test "proxy --print-curl with a password in --server names the kubectl proxy it replaces without the user or password" {
+  run -0 --separate-stderr in_pod -- proxy.ts --print-curl /api --server https://admin:s3cret-pw@127.0.0.1 \
+    --certificate-authority /var/run/secrets/kubernetes.io/serviceaccount/ca.crt
+  assert_stderr --partial "note: the proxy replaces: kubectl proxy --server=https://127.0.0.1 --certificate-authority="
+  refute_stderr --partial 's3cret-pw'
+  refute_output --partial 's3cret-pw'
+}
+
 @test "proxy on a port that is already in use exits 4 with one line" {
   # Inside the pod the fake API server holds 127.0.0.1:443.
   run -4 --separate-stderr in_pod -- proxy.ts --port 443

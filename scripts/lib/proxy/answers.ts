@@ -5,6 +5,7 @@ import { STATUS_CODES, type ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { ServerConnection } from '../connection.ts';
 import { isExitError } from '../errors.ts';
+import { redact } from '../redact.ts';
 import { serializeResponseHead } from './headers.ts';
 
 /** A plain-text answer of the proxy itself, as Go's http.Error writes it (the body ends in "\n"). */
@@ -31,13 +32,13 @@ export const SHUTTING_DOWN: TextAnswer = textAnswer(503, 'shutting down');
 
 /** One line for a failure outside the HTTP exchange: the core's message (e.g. the token file), or a bug. */
 export function failureMessage(err: unknown): string {
-  if (isExitError(err)) return err.message;
-  return `unexpected: ${err instanceof Error ? err.message : String(err)} (a bug in the proxy)`;
+  if (isExitError(err)) return redact(err.message);
+  return redact(`unexpected: ${err instanceof Error ? err.message : String(err)} (a bug in the proxy)`);
 }
 
 /** One line for a request that failed on the way to the API server (the core's classification, as every script says it). */
 export function explainFailure(connection: ServerConnection, err: unknown, url: URL): string {
-  return connection.explain(err, url)?.message ?? `request to ${url.origin} failed: ${err instanceof Error ? err.message : String(err)}`;
+  return redact(connection.explain(err, url)?.message ?? `request to ${url.origin} failed: ${err instanceof Error ? err.message : String(err)}`);
 }
 
 /** Our own answer on a raw socket (an upgrade request that we answer, not the API server). */

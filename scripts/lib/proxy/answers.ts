@@ -38,7 +38,9 @@ export function failureMessage(err: unknown): string {
 
 /** One line for a request that failed on the way to the API server (the core's classification, as every script says it). */
 export function explainFailure(connection: ServerConnection, err: unknown, url: URL): string {
-  return redact(connection.explain(err, url)?.message ?? `request to ${url.origin} failed: ${err instanceof Error ? err.message : String(err)}`);
+  return redact(
+    connection.explain(err, url)?.message ?? `request to ${url.origin} failed: ${err instanceof Error ? err.message : String(err)}`,
+  );
 }
 
 /** Our own answer on a raw socket (an upgrade request that we answer, not the API server). */

@@ -91,6 +91,15 @@ assert_server_alive() {
   assert_server_alive
 }
 
+@test "a request without a Host header is refused as net/http refuses it, plain or upgrade" {
+  run -0 api -H 'Host:' -w '\n%{http_code}' "$APISERVER_URL/api"
+  assert_output $'400 Bad Request: missing required Host header\n400'
+  run -0 api -H 'Host:' -H 'Connection: Upgrade' -H 'Upgrade: websocket' -H 'Sec-WebSocket-Version: 13' \
+    -H 'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==' "$APISERVER_URL/api/v1/namespaces/default/pods/kube-in-pod-sandbox/exec?command=true"
+  assert_output '400 Bad Request: missing required Host header'
+  assert_server_alive
+}
+
 @test "a bad percent escape in the target is a 400 status, for plain and upgrade requests" {
   local expected='{"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure","message":"parse \"//%zz/api\": invalid URL escape \"%zz\"","reason":"BadRequest","code":400}'
   run -0 api --request-target '//%zz/api' -w '%{http_code}' "$APISERVER_URL"

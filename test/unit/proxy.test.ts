@@ -425,6 +425,18 @@ describe('response headers', () => {
 });
 
 describe('upstreamRequestHeaders and WebSocket subprotocols', () => {
+  it("drops a token subprotocol padded with characters JavaScript's trim() keeps but Go's TrimSpace strips", () => {
+    // U+0085 arrives from node's header parser as the latin1 bytes C2 85; Go trims it before its own check.
+    for (const padded of [
+      '\u00c2\u0085base64url.bearer.authorization.k8s.io.Y2FsbGVy',
+      '\u0085base64url.bearer.authorization.k8s.io.Y2FsbGVy',
+    ]) {
+      const headers = upstreamRequestHeaders(['Sec-WebSocket-Protocol', `v5.channel.k8s.io, ${padded}`], {
+        authorization: 'Bearer pod-token',
+      });
+      assert.deepEqual(headers, ['Sec-WebSocket-Protocol', 'v5.channel.k8s.io', 'Authorization', 'Bearer pod-token']);
+    }
+  });
   it("drops the caller's token subprotocol and keeps the channel protocols", () => {
     const headers = upstreamRequestHeaders(
       [

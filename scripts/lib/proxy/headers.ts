@@ -3,6 +3,12 @@
 
 import { WEBSOCKET_TOKEN_PROTOCOL_PREFIX } from '../redact.ts';
 
+/**
+ * The caller's token may ride in a subprotocol; anything that carries the marker is dropped, however it
+ * is padded (Go's strings.TrimSpace strips more than JavaScript's trim(), e.g. U+0085).
+ */
+const WEBSOCKET_TOKEN_MARK = WEBSOCKET_TOKEN_PROTOCOL_PREFIX.replace(/^base64url\./, '');
+
 /** RFC 9110 §7.6.1 hop-by-hop headers plus the de facto Proxy-Connection and Keep-Alive (Go's ReverseProxy list). */
 export const HOP_BY_HOP_HEADERS: ReadonlySet<string> = new Set([
   'connection',
@@ -73,7 +79,7 @@ export function upstreamRequestHeaders(rawHeaders: readonly string[], options: U
       const protocols = value
         .split(',')
         .map((p) => p.trim())
-        .filter((p) => p !== '' && !p.startsWith(WEBSOCKET_TOKEN_PROTOCOL_PREFIX));
+        .filter((p) => p !== '' && !p.includes(WEBSOCKET_TOKEN_MARK));
       if (protocols.length > 0) out.push(name, protocols.join(', '));
       continue;
     }

@@ -43,10 +43,12 @@ export async function tunnel(
   const server = new URL(context.connection.origin);
   const { path, url } = context.connection.target(route.pathAndQuery);
   record.upstream = context.connection.name;
-  const headers = upstreamRequestHeaders(req.rawHeaders, {
-    authorization: await context.connection.credentials.authorization(),
-    upgrade: true,
-  });
+  // node's http.request adds no Host when the headers are a list; Go's net/http refuses a request without one.
+  const headers = [
+    'Host',
+    server.host,
+    ...upstreamRequestHeaders(req.rawHeaders, { authorization: await context.connection.credentials.authorization(), upgrade: true }),
+  ];
   context.accessLog.trace(record.method, url, headers);
   const tls = context.connection.tls;
   const options: RequestOptions & Partial<ServerTls> = {

@@ -59,7 +59,7 @@
 import { requireApiPath, runScript, type Cli, type OptionSpecs } from './lib/cli.ts';
 import { joinHostPort } from './lib/config.ts';
 import { loadCredentials } from './lib/credentials.ts';
-import { shellQuote } from './lib/curl.ts';
+import { shellQuote, withoutUserinfo } from './lib/curl.ts';
 import { EXIT, ExitError, usageError } from './lib/errors.ts';
 import { ServerConnection, logServerConnection } from './lib/connection.ts';
 import { parseDurationFlag } from './lib/duration.ts';
@@ -230,13 +230,8 @@ function kubectlProxyCommand(cli: Cli<typeof OPTIONS>): string {
   if (flags.kubeconfig !== undefined) args.push(`--kubeconfig=${shellQuote(flags.kubeconfig)}`);
   if (flags.context !== undefined) args.push(`--context=${shellQuote(flags.context)}`);
   if (flags.server !== undefined) {
-    // The user and password of a server URL are never sent (nor printed): leave them out here too.
-    const server = URL.canParse(flags.server) ? new URL(flags.server) : undefined;
-    if (server !== undefined) {
-      server.username = '';
-      server.password = '';
-    }
-    args.push(`--server=${shellQuote(server?.href.replace(/\/$/, '') ?? flags.server)}`);
+    const server = URL.canParse(flags.server) ? withoutUserinfo(new URL(flags.server)).href.replace(/\/$/, '') : flags.server;
+    args.push(`--server=${shellQuote(server)}`);
   }
   if (flags.certificateAuthority !== undefined) args.push(`--certificate-authority=${shellQuote(flags.certificateAuthority)}`);
   if (flags.insecureSkipTlsVerify) args.push('--insecure-skip-tls-verify');

@@ -57,12 +57,18 @@ function authorizationHeader(config: ResolvedConfig, notes: string[]): string | 
   return '-H "Authorization: Bearer $TOKEN"';
 }
 
-/** `url` without its user:password; the curl --user/--proxy-user value for it reads the password from `variable`. */
-function splitCredentials(url: URL, variable: string): { bare: URL; user?: string } {
-  if (url.username === '' && url.password === '') return { bare: url };
+/** `url` without its user:password (the scripts never send them, so no printed command shows them). */
+export function withoutUserinfo(url: URL): URL {
   const bare = new URL(url);
   bare.username = '';
   bare.password = '';
+  return bare;
+}
+
+/** `url` without its user:password; the curl --user/--proxy-user value for it reads the password from `variable`. */
+function splitCredentials(url: URL, variable: string): { bare: URL; user?: string } {
+  if (url.username === '' && url.password === '') return { bare: url };
+  const bare = withoutUserinfo(url);
   // A password is never printed: the shell expands the variable inside the double quotes.
   let user = url.username;
   try {

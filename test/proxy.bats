@@ -83,6 +83,7 @@ pod_script() {
       curl -s --path-as-is "http://127.0.0.1:$port/\\127.0.0.2:$TRAP_PORT/x" | jq -r ".url"
     done
     echo "trap lines: $(wc -l <"$WORK/trap.out")"
+    wait_for_match "$WORK/proxy.err" "^GET /.*127[.]0[.]0[.]2:$TRAP_PORT/x 200 "
     grep -c "^GET /\\\\127\.0\.0\.2:$TRAP_PORT/x 200 .* upstream=http://127\.0\.0\.1:$ECHO_PORT$" "$WORK/proxy.err"'
   # kubectl proxy first, then proxy.ts; the trap printed only its "Starting to serve" line.
   assert_output --regexp $'^/%5C127\\.0\\.0\\.2:[0-9]+/x\n/%5C127\\.0\\.0\\.2:[0-9]+/x\ntrap lines: 1\n1$'
@@ -110,6 +111,8 @@ pod_script() {
         -H "Sec-WebSocket-Version: 13" -H "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==" -H "Sec-WebSocket-Protocol: v5.channel.k8s.io" \
         "http://127.0.0.1:$port/api/v1/namespaces/default/pods/kube-in-pod-sandbox\\exec?command=echo&command=hi"
     done
+    # The access-log line of an upgrade is written when its connection closes, which may trail curl.
+    wait_for_match "$WORK/proxy.err" "exec[?]command=echo&command=hi 400 .*upgrade websocket"
     grep -c "exec?command=echo&command=hi 400 .*upgrade websocket" "$WORK/proxy.err"'
   assert_output $'400\n400\n1'
 }
@@ -119,6 +122,7 @@ pod_script() {
     start_proxy proxy
     curl -s -w "%{http_code}\n" -H "Impersonate-User: jane" "localhost:$PROXY_PORT/api"
     curl -s -w "%{http_code}\n" -H "Impersonate-Group: system:masters" "localhost:$PROXY_PORT/api"
+    wait_for_match "$WORK/proxy.err" "rejected: Impersonate-Group header"
     grep -c "^GET /api 403 .*rejected: Impersonate-.* header: impersonation is off (--allow-impersonation passes it on)$" "$WORK/proxy.err"'
   assert_output $'Forbidden\n403\nForbidden\n403\n2'
 }

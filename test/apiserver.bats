@@ -405,3 +405,174 @@ review_as_impersonator() {
   assert_output --regexp '^\.\.[0-9]{4}_[0-9]{2}_[0-9]{2}_[0-9]{2}_[0-9]{2}_[0-9]{2}\.[0-9]+$'
   assert_equal "$(cat "$SA_VOLUME/namespace")" test
 }
+
+# ---- what scripts/doctor.ts reproduces: test-only knobs and the token failures ---------------------
+
+# A server of this test's own, with the flags given, in APISERVER_*; the file's server stays in FILE_URL.
+start_test_server() {
+  FILE_URL=$APISERVER_URL FILE_PID=$APISERVER_PID
+  start_apiserver "$@"
+}
+
+# A test that started its own server stops it; the file's server is teardown_file's.
+teardown() {
+  [[ -z ${FILE_PID:-} ]] || stop_apiserver
+}
+
+# The claims of the JWT on stdin, as JSON (base64url without padding, decoded by jq).
+jwt_claims() {
+  jq -R 'split(".")[1] | gsub("-";"+") | gsub("_";"/") | @base64d | fromjson'
+}
+
+# A SelfSubjectReview with the token $1: the user's name, or the Status code and message.
+who_is() {
+  CURL_TOKEN=$1 api -H 'Content-Type: application/json' -d '{"apiVersion":"authentication.k8s.io/v1","kind":"SelfSubjectReview"}' \
+    "$APISERVER_URL/apis/authentication.k8s.io/v1/selfsubjectreviews" | jq -r 'if .kind == "Status" then "\(.code) \(.message)" else .status.userInfo.username end'
+}
+
+# A TokenRequest for test/default with the JSON spec $1; prints the token.
+request_token() {
+  api -H 'Content-Type: application/json' -d "{\"spec\":$1}" "$APISERVER_URL/api/v1/namespaces/test/serviceaccounts/default/token" | jq -r .status.token
+}
+
+@test "a server with --serving-sans presents exactly that list and leaves the shared default certificate alone" {
+  local default_cert=$KUBE_IN_POD_PKI_DIR/apiserver.crt default_sum
+  default_sum=$(sha256sum "$default_cert")
+  start_test_server --serving-sans kubernetes.default.svc.cluster.local,127.0.0.1
+  local port=${APISERVER_URL##*:}
+  run -60 curl -sS --cacert "$APISERVER_CA" --resolve "kubernetes.default.svc:$port:127.0.0.1" "https://kubernetes.default.svc:$port/version"
+  assert_output --partial "no alternative certificate subject name matches target host name 'kubernetes.default.svc'"
+  run -0 curl -sS --cacert "$APISERVER_CA" --resolve "kubernetes.default.svc.cluster.local:$port:127.0.0.1" "https://kubernetes.default.svc.cluster.local:$port/version"
+  assert_equal "$(jq -r .gitVersion <<<"$output")" v1.32.4
+  run -0 bash -c "openssl s_client -connect 127.0.0.1:$port </dev/null 2>/dev/null | openssl x509 -noout -ext subjectAltName"
+  assert_output $'X509v3 Subject Alternative Name: \n    DNS:kubernetes.default.svc.cluster.local, IP Address:127.0.0.1'
+  # The same CA verifies both servers, and the default certificate in the shared PKI is untouched.
+  assert_equal "$APISERVER_CA" "$KUBE_IN_POD_PKI_DIR/ca.crt"
+  assert_equal "$(sha256sum "$default_cert")" "$default_sum"
+  run -0 curl -sS --cacert "$APISERVER_CA" "https://localhost:${FILE_URL##*:}/version"
+  assert_equal "$(jq -r .gitVersion <<<"$output")" v1.32.4
+}
+
+@test "the fake server refuses --serving-sans with a name that is not one, or together with --san" {
+  run -2 node --import tsx fixtures/apiserver.ts --serving-sans 'kubernetes.default.svc,bad name'
+  assert_output --partial "'bad name' is not a DNS name or IP address"
+  run -2 node --import tsx fixtures/apiserver.ts --serving-sans kubernetes --san extra.example
+  assert_output --partial 'give one or the other'
+  run -2 node --import tsx fixtures/apiserver.ts --token-clock-offset soon
+  assert_output --partial '--token-clock-offset soon: expected a whole number of seconds'
+}
+
+@test "tokens issued with --token-clock-offset 600 are dated ahead and the server itself finds them not yet valid" {
+  start_test_server --sa-dir "$BATS_TEST_TMPDIR/sa" --service-account test/default --token-clock-offset 600
+  local now claims
+  now=$(date +%s)
+  claims=$(jwt_claims <"$BATS_TEST_TMPDIR/sa/token")
+  assert_equal "$(jq --argjson now "$now" '(.iat - $now - 600) | fabs < 10' <<<"$claims")" true
+  assert_equal "$(jq -c '[.nbf == .iat, .exp - .iat]' <<<"$claims")" '[true,3607]'
+  run -0 who_is "$(<"$BATS_TEST_TMPDIR/sa/token")"
+  assert_output '401 Unauthorized'
+  run -0 grep -c 'authentication failed: service account token is not valid yet' "$APISERVER_LOG"
+}
+
+@test "a token requested with --token-clock-offset -7200 for 3607 s is already expired to the same server" {
+  start_test_server --token-clock-offset -7200
+  local now token
+  now=$(date +%s)
+  run -0 api -H 'Content-Type: application/json' -d '{"spec":{"expirationSeconds":3607}}' "$APISERVER_URL/api/v1/namespaces/test/serviceaccounts/default/token"
+  token=$(jq -r .status.token <<<"$output")
+  # expirationTimestamp is the token's exp, in the issuer's (shifted) time.
+  assert_equal "$(jq -r .status.expirationTimestamp <<<"$output")" "$(jwt_claims <<<"$token" | jq -r '.exp | todate')"
+  assert_equal "$(jwt_claims <<<"$token" | jq --argjson now "$now" '[((.iat - $now + 7200) | fabs < 10), .exp < $now]')" $'[\n  true,\n  true\n]'
+  run -0 who_is "$token"
+  assert_output '401 Unauthorized'
+  run -0 grep -c 'authentication failed: service account token has expired' "$APISERVER_LOG"
+}
+
+@test "with --rules-review-incomplete a rules review is incomplete, lists RBAC's rules, and access reviews still answer" {
+  local reason='webhook authorizer does not support user rule resolution'
+  local as_sa=(-H 'Content-Type: application/json' -H 'Impersonate-User: system:serviceaccount:test:default' -d '{"spec":{"namespace":"test"}}')
+  run -0 api "${as_sa[@]}" "$APISERVER_URL/apis/authorization.k8s.io/v1/selfsubjectrulesreviews"
+  local complete=$output
+  start_test_server --rules-review-incomplete "$reason"
+  run -0 api "${as_sa[@]}" "$APISERVER_URL/apis/authorization.k8s.io/v1/selfsubjectrulesreviews"
+  assert_equal "$(jq -c '[.status.incomplete, .status.evaluationError]' <<<"$output")" "[true,\"$reason\"]"
+  assert_equal "$(jq -cS '.status | del(.incomplete, .evaluationError)' <<<"$output")" "$(jq -cS '.status | del(.incomplete)' <<<"$complete")"
+  assert_equal "$(jq -c .status.incomplete <<<"$complete")" false
+  # kubectl says so as it does against a cluster with a webhook authorizer, and still prints the rules.
+  local kubectl=(kubectl --server "$APISERVER_URL" --certificate-authority "$APISERVER_CA" --token "$(<"$APISERVER_ADMIN_TOKEN_FILE")")
+  run -0 --separate-stderr "${kubectl[@]}" auth can-i --list -n test --as system:serviceaccount:test:default
+  assert_stderr "Warning: the list may be incomplete: $reason"
+  assert_line --regexp '^selfsubjectreviews\.authentication\.k8s\.io +\[\] +\[\] +\[create\]$'
+  run -0 --separate-stderr "${kubectl[@]}" auth can-i create selfsubjectreviews.authentication.k8s.io --as system:serviceaccount:test:default
+  assert_output yes
+  run -1 "${kubectl[@]}" auth can-i list secrets -n test --as system:serviceaccount:test:default
+  assert_output no
+}
+
+@test "a --tls-silent-listen address takes the connection, never answers TLS, and never holds the server up" {
+  start_test_server --tls-silent-listen 127.0.0.1:0
+  local silent
+  silent=$(jq -r '.silentAddresses[0]' "${APISERVER_LOG%/*}/ready")
+  assert_regex "$silent" '^127\.0\.0\.1:[0-9]+$'
+  local started=$EPOCHREALTIME
+  run -28 curl -sS --max-time 2 --cacert "$APISERVER_CA" "https://$silent/version"
+  assert_output --partial 'timed out after'
+  # The TCP connect itself succeeds.
+  run -0 bash -c "exec 5<>/dev/tcp/${silent%:*}/${silent##*:}"
+  run -0 curl -sS --cacert "$APISERVER_CA" "$APISERVER_URL/healthz"
+  assert_output ok
+  # SIGTERM with a silent connection open: the server still stops at once and cuts it.
+  curl -sS --max-time 20 --cacert "$APISERVER_CA" "https://$silent/version" 2>/dev/null 3>&- &
+  local held=$! status=0
+  sleep 0.3
+  started=$EPOCHREALTIME
+  stop_apiserver
+  wait "$held" || status=$?
+  assert [ "$(awk -v a="$started" -v b="$EPOCHREALTIME" 'BEGIN { print (b - a < 3) }')" = 1 ]
+  assert [ "$status" -ne 0 ] && assert [ "$status" -ne 28 ]
+}
+
+@test "a token bound to a pod is refused with 401 once the pod is deleted" {
+  api -o /dev/null -H 'Content-Type: application/json' -d '{"metadata":{"name":"doomed"},"spec":{"containers":[{"name":"main","image":"busybox"}],"nodeName":"node-1"}}' \
+    "$APISERVER_URL/api/v1/namespaces/test/pods"
+  local token
+  token=$(request_token '{"boundObjectRef":{"kind":"Pod","apiVersion":"v1","name":"doomed"}}')
+  run -0 who_is "$token"
+  assert_output system:serviceaccount:test:default
+  api -o /dev/null -X DELETE "$APISERVER_URL/api/v1/namespaces/test/pods/doomed"
+  run -0 who_is "$token"
+  assert_output '401 Unauthorized'
+  run -0 grep -c 'authentication failed: pod "doomed" not found' "$APISERVER_LOG"
+}
+
+@test "a token requested for another audience is refused by the API server and accepted by a review for that audience" {
+  local token
+  token=$(request_token '{"audiences":["vault"]}')
+  assert_equal "$(jwt_claims <<<"$token" | jq -c .aud)" '["vault"]'
+  run -0 who_is "$token"
+  assert_output '401 Unauthorized'
+  run -0 api -H 'Content-Type: application/json' -d "{\"spec\":{\"token\":\"$token\",\"audiences\":[\"vault\"]}}" "$APISERVER_URL/apis/authentication.k8s.io/v1/tokenreviews"
+  assert_equal "$(jq -c '[.status.authenticated, .status.audiences]' <<<"$output")" '[true,["vault"]]'
+}
+
+@test "a legacy service-account token Secret gets a non-expiring token that works until the Secret is deleted" {
+  api -o /dev/null -H 'Content-Type: application/json' \
+    -d '{"metadata":{"name":"legacy-token","annotations":{"kubernetes.io/service-account.name":"default"}},"type":"kubernetes.io/service-account-token"}' \
+    "$APISERVER_URL/api/v1/namespaces/test/secrets"
+  local token
+  token=$(api "$APISERVER_URL/api/v1/namespaces/test/secrets/legacy-token" | jq -r .data.token | base64 -d)
+  assert_equal "$(jwt_claims <<<"$token" | jq -c '[.iss, .exp, .["kubernetes.io/serviceaccount/secret.name"]]')" '["kubernetes/serviceaccount",null,"legacy-token"]'
+  run -0 who_is "$token"
+  assert_output system:serviceaccount:test:default
+  api -o /dev/null -X DELETE "$APISERVER_URL/api/v1/namespaces/test/secrets/legacy-token"
+  run -0 who_is "$token"
+  assert_output '401 Unauthorized'
+}
+
+@test "with --extended-expiry the volume token lives a year, carries warnafter, and is accepted" {
+  start_test_server --sa-dir "$BATS_TEST_TMPDIR/sa" --service-account test/default --extended-expiry
+  run -0 jwt_claims <"$BATS_TEST_TMPDIR/sa/token"
+  assert_equal "$(jq -c '[.exp - .iat, .["kubernetes.io"].warnafter - .iat]' <<<"$output")" '[31536000,3607]'
+  run -0 who_is "$(<"$BATS_TEST_TMPDIR/sa/token")"
+  assert_output system:serviceaccount:test:default
+}

@@ -5,6 +5,9 @@ bats_require_minimum_version 1.5.0
 export BATS_NO_PARALLELIZE_WITHIN_FILE=true
 
 readonly SA=/var/run/secrets/kubernetes.io/serviceaccount
+# This file tests fixtures/pod itself: in_pod starts a new sandbox for every command here, and the
+# kept sandboxes (--keep) that the other suites use are tested on their own below.
+export KUBE_IN_POD_KEEP=0
 
 setup() {
   load helpers/common
@@ -291,4 +294,232 @@ write_server() {
   local pid=$APISERVER_PID
   stop_apiserver
   run ! kill -0 "$pid"
+}
+
+# ---- --cluster-dns, --drop and the server knobs through the pod (what scripts/doctor.ts reproduces) ---
+
+@test "pod --help documents --cluster-dns, --drop and the DNS query log" {
+  run -0 "$REPO_ROOT/fixtures/pod" --help
+  assert_line --regexp '^  --cluster-dns +resolve as a ClusterFirst Pod: a cluster DNS on 127\.0\.0\.10:53'
+  assert_line --regexp '^  --drop IP:PORT +drop TCP SYNs to IP:PORT'
+  assert_output --partial 'KUBE_IN_POD_DNS_LOG'
+}
+
+@test "pod --drop with a value that is not an address and port is a usage error" {
+  local value
+  for value in kubernetes.default:443 127.0.0.1 127.0.0.1:0 127.0.0.1:65536 300.0.0.1:443 '::1:443' '[::1]443' ''; do
+    run -2 --separate-stderr "$REPO_ROOT/fixtures/pod" --drop "$value" -- true
+    assert_equal "${#stderr_lines[@]}" 1
+    assert_regex "${stderr_lines[0]}" '^pod: error: --drop '
+  done
+}
+
+@test "pod --drop where nft is missing reports the sandbox unavailable and exits 77" {
+  require_sandbox
+  # A PATH with everything the sandbox check needs but nft.
+  local bin=$BATS_TEST_TMPDIR/bin dir path=
+  mkdir "$bin"
+  for cmd in unshare ip sh readlink dirname grep; do ln -s "$(command -v "$cmd")" "$bin/$cmd"; done
+  IFS=: read -ra dirs <<<"$PATH"
+  for dir in "${dirs[@]}"; do [[ -x $dir/nft ]] || path+=:$dir; done
+  PATH=$bin$path run -77 --separate-stderr "$REPO_ROOT/fixtures/pod" --drop 127.0.0.1:443 -- true
+  assert_equal "${stderr_lines[*]}" 'pod: sandbox unavailable: nft(8) (nftables) is not installed; it is needed for --drop'
+}
+
+@test "pod --drop makes a connect to that address time out while the port answers on another address and without --drop" {
+  require_sandbox --ipv6 --drop 127.0.0.1:443
+  local curl='curl -sS -o /dev/null -w "%{http_code}\n" --connect-timeout 1 --cacert "$KUBE_IN_POD_CA_FILE"'
+  run -0 in_pod --drop 127.0.0.1:443 -- sh -c "$curl https://[::1]/version"
+  assert_output '200'
+  # Not refused (exit 7): the SYN is dropped, so curl gives up after --connect-timeout (exit 28).
+  run -28 in_pod --drop 127.0.0.1:443 -- sh -c "$curl https://127.0.0.1/version"
+  assert_line --partial 'Failed to connect to 127.0.0.1 port 443 after 1'
+  run -0 in_pod -- sh -c "$curl https://127.0.0.1/version"
+  assert_output '200'
+}
+
+@test "pod --drop on an IPv6 address and port times out there only" {
+  require_sandbox --ipv6 --drop '[::1]:443'
+  local curl='curl -sS -o /dev/null -w "%{http_code}\n" --connect-timeout 1 --cacert "$KUBE_IN_POD_CA_FILE"'
+  run -28 in_pod --ipv6 --drop '[::1]:443' -- sh -c "$curl https://127.0.0.1/version && $curl \"https://[\$KUBERNETES_SERVICE_HOST]/version\""
+  assert_line --index 0 '200'
+  assert_line --partial 'Failed to connect to ::1 port 443 after 1'
+}
+
+@test "pod --cluster-dns writes resolv.conf as kubelet does for the pod's namespace and leaves the kubernetes names out of /etc/hosts" {
+  require_sandbox
+  run -0 in_pod --cluster-dns --service-account test/default -- cat /etc/resolv.conf
+  assert_output $'search test.svc.cluster.local svc.cluster.local cluster.local\nnameserver 127.0.0.10\noptions ndots:5'
+  run -0 in_pod --cluster-dns -- cat /etc/hosts
+  assert_line --regexp '^127\.0\.0\.1[[:space:]]+localhost$'
+  refute_output --partial kubernetes
+  # Without --cluster-dns the names stay in /etc/hosts and resolv.conf is not the pod's.
+  run -0 in_pod -- sh -c 'cat /etc/hosts; cat /etc/resolv.conf'
+  assert_line --regexp '[[:space:]]kubernetes\.default\.svc[[:space:]]'
+  refute_line 'nameserver 127.0.0.10'
+}
+
+@test "pod --cluster-dns resolves kubernetes.default through the search path for getent, curl and kubectl" {
+  require_sandbox
+  run -0 --separate-stderr in_pod --cluster-dns -- sh -c '
+    getent hosts kubernetes.default
+    curl -sS --fail --cacert '"$SA"'/ca.crt https://kubernetes.default/version >"$HOME/by-name.json"
+    curl -sS --fail --cacert '"$SA"'/ca.crt "https://$KUBERNETES_SERVICE_HOST/version" >"$HOME/by-ip.json"
+    cmp "$HOME/by-name.json" "$HOME/by-ip.json" && echo same-body
+    kubectl --server https://kubernetes.default --certificate-authority '"$SA"'/ca.crt --token "$(cat '"$SA"'/token)" get --raw /version | jq -r .gitVersion
+    cat "$KUBE_IN_POD_DNS_LOG"'
+  assert_line --index 0 --regexp '^127\.0\.0\.1 +kubernetes\.default\.svc\.cluster\.local$'
+  assert_line --index 1 same-body
+  assert_line --index 2 v1.32.4
+  # The first search domain misses, the second finds the Service; both through the cluster DNS.
+  assert_output --regexp "$(in_order '"A IN kubernetes.default.default.svc.cluster.local. udp" NXDOMAIN' \
+    '"A IN kubernetes.default.svc.cluster.local. udp" NOERROR 127.0.0.1')"
+}
+
+@test "pod --cluster-dns answers NXDOMAIN for a name that does not exist, with no upstream" {
+  require_sandbox
+  run -0 in_pod --cluster-dns -- sh -c 'getent hosts no-such-service; echo "getent=$?"
+    curl -sS https://no-such-service/ 2>&1; echo "curl=$?"
+    cat "$KUBE_IN_POD_DNS_LOG"'
+  assert_line 'getent=2'
+  assert_line "curl: (6) Could not resolve host: no-such-service"
+  assert_line 'curl=6'
+  assert_line --regexp '"A IN no-such-service\.default\.svc\.cluster\.local\. udp" NXDOMAIN$'
+  assert_line --regexp '"A IN no-such-service\. udp" NXDOMAIN$'
+  refute_output --partial NOERROR
+}
+
+@test "pod --cluster-dns resolves a service of the cluster state and one created later to their clusterIPs" {
+  require_sandbox
+  run -0 in_pod --cluster-dns -- sh -c '
+    admin() { kubectl --server "https://$KUBERNETES_SERVICE_HOST" --certificate-authority "$KUBE_IN_POD_CA_FILE" --token "$(cat "$KUBE_IN_POD_ADMIN_TOKEN_FILE")" "$@"; }
+    admin get service kube-dns -n kube-system -o jsonpath="{.spec.clusterIP}{\"\n\"}"
+    getent hosts kube-dns.kube-system | cut -d" " -f1
+    printf "apiVersion: v1\nkind: Service\nmetadata: {name: late, namespace: test}\nspec: {clusterIP: 10.96.7.7, clusterIPs: [10.96.7.7], ports: [{port: 80}]}\n" | admin create --validate=false -f - >/dev/null
+    admin get service late -n test -o jsonpath="{.spec.clusterIP}{\"\n\"}"
+    getent hosts late.test.svc.cluster.local | cut -d" " -f1'
+  assert_equal "${#lines[@]}" 4
+  assert_equal "${lines[1]}" "${lines[0]}"
+  assert_equal "${lines[3]}" "${lines[2]}"
+}
+
+@test "pod --cluster-dns with --ipv6 answers AAAA ::1 for kubernetes.default and no A record" {
+  require_sandbox --ipv6
+  run -0 in_pod --cluster-dns --ipv6 -- sh -c 'getent hosts kubernetes.default; getent ahostsv4 kubernetes.default.svc.cluster.local; echo "v4=$?"
+    cat "$KUBE_IN_POD_DNS_LOG"'
+  assert_line --index 0 --regexp '^::1 +kubernetes\.default\.svc\.cluster\.local$'
+  assert_line 'v4=2'
+  assert_line --regexp '"AAAA IN kubernetes\.default\.svc\.cluster\.local\. udp" NOERROR ::1$'
+  assert_line --regexp '"A IN kubernetes\.default\.svc\.cluster\.local\. udp" NOERROR$'
+}
+
+@test "a pod whose server has --serving-sans without a name fails TLS for it, and the next pod's certificate is whole" {
+  require_sandbox
+  local curl='curl -sS -o /dev/null -w "%{http_code}\n" --cacert '"$SA"'/ca.crt'
+  run -60 in_pod --server-arg --serving-sans=kubernetes.default.svc.cluster.local,127.0.0.1 -- sh -c \
+    "$curl https://kubernetes.default.svc.cluster.local/version && $curl https://kubernetes.default.svc/version"
+  assert_line --index 0 '200'
+  assert_line --partial "no alternative certificate subject name matches target host name 'kubernetes.default.svc'"
+  run -0 in_pod -- sh -c "$curl https://kubernetes.default.svc/version"
+  assert_output '200'
+}
+
+@test "a pod whose server has --token-clock-offset=-7200 mounts a token that expired by the server's clock" {
+  require_sandbox
+  run -0 in_pod --server-arg --token-clock-offset=-7200 -- sh -c 'date +%s; cat '"$SA"'/token; echo
+    curl -sS -o /dev/null -w "%{http_code}\n" --cacert '"$SA"'/ca.crt -H "Authorization: Bearer $(cat '"$SA"'/token)" https://kubernetes.default.svc/api'
+  run -0 jwt_payload "${lines[1]}"
+  assert_equal "$(jq --argjson now "${lines[0]}" '.exp < $now and .exp - .iat == 3607' <<<"$output")" true
+  run -0 in_pod --server-arg --token-clock-offset=-7200 -- sh -c 'curl -sS -o /dev/null -w "%{http_code}\n" --cacert '"$SA"'/ca.crt -H "Authorization: Bearer $(cat '"$SA"'/token)" https://kubernetes.default.svc/api'
+  assert_output 401
+}
+
+@test "pod --cluster-dns answers over TCP as over UDP" {
+  require_sandbox
+  # RES_OPTIONS=use-vc: glibc's resolver asks over TCP, as it does for a truncated answer.
+  run -0 in_pod --cluster-dns -- sh -c 'RES_OPTIONS=use-vc getent hosts kubernetes.default.svc; cat "$KUBE_IN_POD_DNS_LOG"'
+  assert_line --index 0 --regexp '^127\.0\.0\.1 +kubernetes\.default\.svc\.cluster\.local$'
+  assert_line --regexp '"A IN kubernetes\.default\.svc\.cluster\.local\. tcp" NOERROR 127\.0\.0\.1$'
+  refute_output --partial ' udp"'
+}
+
+# ---- kept sandboxes (fixtures/pod --keep) and the suites' script runner ---------------------------
+
+@test "a kept sandbox gives each command a fresh cluster: what one command creates, the next does not see" {
+  require_sandbox
+  local keep=$BATS_TEST_TMPDIR/kept configmaps=https://kubernetes.default.svc/api/v1/namespaces/default/configmaps
+  # shellcheck disable=SC2016 # expanded inside the pod
+  local as_admin='curl -s -o /dev/null -w "%{http_code}" --cacert '"$SA"'/ca.crt -H "Authorization: Bearer $(cat "$KUBE_IN_POD_ADMIN_TOKEN_FILE")"'
+  run -0 "$REPO_ROOT/fixtures/pod" --keep "$keep" -- bash -c "$as_admin"' -H "Content-Type: application/json" \
+    -d "{\"metadata\":{\"name\":\"made-by-the-first\"}}" '"$configmaps"
+  assert_output '201'
+  local server_pid
+  server_pid=$(<"$keep/server.pid")
+  run -0 "$REPO_ROOT/fixtures/pod" --keep "$keep" -- bash -c "$as_admin $configmaps/made-by-the-first"
+  assert_output '404'
+  # The same sandbox and server process served both: the server restarted in place.
+  assert_equal "$(<"$keep/server.pid")" "$server_pid"
+}
+
+@test "a kept sandbox gives each command a new token, a new HOME and its own PID namespace" {
+  require_sandbox
+  local keep=$BATS_TEST_TMPDIR/kept first second
+  first=$("$REPO_ROOT/fixtures/pod" --keep "$keep" -- bash -c "cat $SA/token; touch \$HOME/left-behind; sleep 40.75 & echo")
+  # What the command left running ended with it, as in a one-shot sandbox.
+  run ! pgrep -f 'sleep 40.75'
+  # shellcheck disable=SC2016 # expanded inside the pod
+  second=$("$REPO_ROOT/fixtures/pod" --keep "$keep" -- bash -c "cat $SA/token; echo; ls -A \$HOME; ps -eo args | grep -c '[b]ash'")
+  assert_not_equal "$(head -1 <<<"$second")" "$(head -1 <<<"$first")"
+  # HOME is empty (ls prints nothing), and the PID namespace holds only this command's shells: its
+  # PID 1 and the bash -c (the first command's are gone, and the sandbox's own are not visible).
+  assert_equal "$(tail -n +2 <<<"$second")" '2'
+}
+
+@test "a kept sandbox restarts for other options and ends by itself when idle" {
+  require_sandbox
+  local keep=$BATS_TEST_TMPDIR/kept
+  run -0 "$REPO_ROOT/fixtures/pod" --keep "$keep" -- cat $SA/namespace
+  assert_output 'default'
+  local init
+  init=$(<"$keep/init.pid")
+  KUBE_IN_POD_KEEP_IDLE=1 run -0 "$REPO_ROOT/fixtures/pod" --keep "$keep" --service-account test/default -- cat $SA/namespace
+  assert_output 'test'
+  run ! kill -0 "$init"
+  init=$(<"$keep/init.pid")
+  local tries=0
+  while kill -0 "$init" 2>/dev/null; do
+    ((++tries < 500)) || fail 'the idle kept sandbox did not end'
+    sleep 0.02
+  done
+  run ! pgrep -f "$keep/sa"
+}
+
+@test "a kept sandbox passes the command's exit status, stdin and a missing command through" {
+  require_sandbox
+  local keep=$BATS_TEST_TMPDIR/kept
+  run -7 "$REPO_ROOT/fixtures/pod" --keep "$keep" -- sh -c 'exit 7'
+  run -0 bash -c 'printf "in\n" | "$REPO_ROOT/fixtures/pod" --keep "$1" -- cat' _ "$keep"
+  assert_output 'in'
+  run -127 "$REPO_ROOT/fixtures/pod" --keep "$keep" -- no-such-command-here
+  assert_output --partial 'no-such-command-here: command not found'
+}
+
+@test "every script prints the same through the real npx and tsx as through the suites' runner" {
+  require_sandbox
+  cd "$REPO_ROOT" || fail 'no repo root'
+  local script through_npx
+  for script in scripts/*.ts; do
+    head -1 "$script" | grep -qx '#!/usr/bin/env -S npx tsx' || continue
+    run -0 --separate-stderr env KUBE_IN_POD_SCRIPT_RUNNER=npx "$script" --help
+    through_npx=$output
+    run -0 --separate-stderr "$script" --help
+    assert_equal "$output" "$through_npx"
+  done
+  # And a request, with its exit status and stderr: the 403 of listing nodes.
+  run -7 --separate-stderr in_pod -- env KUBE_IN_POD_SCRIPT_RUNNER=npx get-api.ts /api/v1/nodes
+  # shellcheck disable=SC2154 # $stderr is set by run --separate-stderr
+  local npx_output=$output npx_stderr=$stderr
+  run -7 --separate-stderr in_pod -- get-api.ts /api/v1/nodes
+  assert_equal "$output" "$npx_output"
+  assert_equal "$stderr" "$npx_stderr"
 }

@@ -8,7 +8,8 @@
 # no proxy variables leak in), and defines:
 #   REPO_ROOT                       the repository root
 #   require_sandbox [POD FLAGS]     skip the test, with the reason, where fixtures/pod cannot run
-#   in_pod [POD FLAGS] -- CMD...     run CMD inside the pod sandbox (see fixtures/pod --help)
+#   in_pod [POD FLAGS] -- CMD...     run CMD inside the pod sandbox (see fixtures/pod --help); the
+#                                   sandbox is kept between commands (see in_pod below)
 #   start_apiserver [SERVER ARGS]   start the fake apiserver on the host at 127.0.0.1:<free port>
 #                                   and export APISERVER_URL, APISERVER_CA, APISERVER_ADMIN_TOKEN_FILE
 #   stop_apiserver                  stop it (call from teardown)
@@ -35,7 +36,12 @@ make_hermetic() {
   local var
   for var in "${!npm_@}"; do unset "$var"; done
   export npm_config_update_notifier=false
+  # The scripts' shebang runs `npx tsx`: helpers/bin/npx runs that without npm's start-up (see there).
+  [[ :$PATH: == *":$REPO_ROOT/test/helpers/bin:"* ]] || export PATH=$REPO_ROOT/test/helpers/bin:$PATH
   export KUBE_IN_POD_PKI_DIR=${KUBE_IN_POD_PKI_DIR:-$BATS_FILE_TMPDIR/pki}
+  # A sandbox's server is ready in about a second; with every suite running side by side on a small
+  # machine it can take ten times that, which is not what the tests are about.
+  export KUBE_IN_POD_READY_TIMEOUT=${KUBE_IN_POD_READY_TIMEOUT:-60}
 }
 make_hermetic
 
@@ -43,8 +49,14 @@ make_hermetic
 # failure of the check is a real failure.
 # shellcheck disable=SC2120 # callers may pass pod flags (e.g. --ipv6); enter_pod_suite passes none
 require_sandbox() {
-  local reason status=0
-  reason=$("$REPO_ROOT/fixtures/pod" --check "$@" 2>&1) || status=$?
+  local reason status=0 answer=${BATS_FILE_TMPDIR:-/nonexistent}/sandbox-check${*// /_}
+  # The answer does not change during a run: ask fixtures/pod once per file.
+  if [[ -f $answer ]]; then
+    { read -r status; reason=$(cat); } <"$answer"
+  else
+    reason=$("$REPO_ROOT/fixtures/pod" --check "$@" 2>&1) || status=$?
+    [[ -d ${BATS_FILE_TMPDIR:-} ]] && printf '%s\n%s' "$status" "$reason" >"$answer"
+  fi
   case $status in
     0) return 0 ;;
     77) skip "${reason#pod: }" ;;
@@ -60,8 +72,23 @@ enter_pod_suite() {
   cd "$REPO_ROOT" || return 1
 }
 
+# The sandbox for each set of POD FLAGS is kept for the whole .bats file (fixtures/pod --keep): each
+# command still gets a fresh server, token and PID namespace, without paying a sandbox's start-up.
+# KUBE_IN_POD_KEEP=0 starts a new sandbox for every command instead.
 in_pod() {
-  "$REPO_ROOT/fixtures/pod" "$@"
+  local -a flags=()
+  local arg
+  for arg; do
+    [[ $arg == -- ]] && break
+    flags+=("$arg")
+  done
+  if [[ ${KUBE_IN_POD_KEEP:-1} == 1 && ${#flags[@]} -lt $# && -n ${BATS_FILE_TMPDIR:-} ]]; then
+    local key
+    key=$(printf '%s\0' "${flags[@]}" | sha256sum)
+    "$REPO_ROOT/fixtures/pod" --keep "$BATS_FILE_TMPDIR/pods/${key:0:16}" "$@"
+  else
+    "$REPO_ROOT/fixtures/pod" "$@"
+  fi
 }
 
 start_apiserver() {
@@ -74,7 +101,7 @@ start_apiserver() {
     --pki-dir "$KUBE_IN_POD_PKI_DIR" --admin-token-file "$APISERVER_ADMIN_TOKEN_FILE" \
     --ready-file "$dir/ready" "$@") </dev/null >"$APISERVER_LOG" 2>&1 3>&- &
   APISERVER_PID=$!
-  local deadline=$((SECONDS + 20))
+  local deadline=$((SECONDS + KUBE_IN_POD_READY_TIMEOUT))
   until [[ -s $dir/ready ]]; do
     if ! kill -0 "$APISERVER_PID" 2>/dev/null || ((SECONDS >= deadline)); then
       fail "fake apiserver did not become ready; log $APISERVER_LOG:"$'\n'"$(cat "$APISERVER_LOG")"

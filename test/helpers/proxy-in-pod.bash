@@ -35,7 +35,8 @@ serve() {
   local name=$1 out=$WORK/$1.out err=$WORK/$1.err address
   shift
   "$@" >"$out" 2>"$err" </dev/null &
-  local pid=$! deadline=$((SECONDS + 20))
+  local pid=$! timeout=${KUBE_IN_POD_READY_TIMEOUT:-20}
+  local deadline=$((SECONDS + timeout))
   _started_pids+=("$pid")
   until grep -q '^Starting to serve on ' "$out" 2>/dev/null; do
     if ! kill -0 "$pid" 2>/dev/null; then
@@ -43,7 +44,7 @@ serve() {
       return 1
     fi
     if ((SECONDS >= deadline)); then
-      printf '%s did not serve within 20s:\n%s\n' "$name" "$(cat "$err")" >&2
+      printf '%s did not serve within %ss:\n%s\n' "$name" "$timeout" "$(cat "$err")" >&2
       return 1
     fi
     sleep 0.05

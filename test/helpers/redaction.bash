@@ -155,7 +155,7 @@ check_script() {
 
 # proxy.ts: serve, answer one GET through it with PROXY_HTTP, stop on SIGTERM with exit 0.
 check_proxy() {
-  local out=$BATS_TEST_TMPDIR/stdout err=$BATS_TEST_TMPDIR/stderr pid port='' status=0 http deadline=$((SECONDS + 20))
+  local out=$BATS_TEST_TMPDIR/stdout err=$BATS_TEST_TMPDIR/stderr pid port='' status=0 http deadline=$((SECONDS + ${KUBE_IN_POD_READY_TIMEOUT:-20}))
   env "${CASE_ENV[@]}" node "$REDACTION_BUNDLES/proxy.mjs" --port 0 "$@" "${CASE_ARGS[@]}" >"$out" 2>"$err" </dev/null 3>&- &
   pid=$!
   until [ -n "$port" ]; do

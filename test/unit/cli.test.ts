@@ -41,6 +41,7 @@ describe('parseCommandLine', () => {
       kubeconfig: undefined,
       context: undefined,
       namespace: 'test',
+      serviceAccountDir: undefined,
     });
     assert.equal(parsed.verbose, true);
     assert.equal(parsed.printCurl, false);

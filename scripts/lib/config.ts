@@ -7,6 +7,7 @@
 //   3. ~/.kube/config
 //   4. in-cluster: $KUBERNETES_SERVICE_HOST:$KUBERNETES_SERVICE_PORT and the service-account
 //      files kubelet mounts at /var/run/secrets/kubernetes.io/serviceaccount/{token,ca.crt,namespace}
+//      (or in the directory --sa-dir names)
 //   5. otherwise an error listing everything that was tried.
 //
 // --token-file, --certificate-authority and --insecure-skip-tls-verify also override
@@ -45,6 +46,8 @@ export interface ConnectionFlags {
   namespace?: string;
   kubeconfig?: string;
   context?: string;
+  /** --sa-dir: the service-account files are read from here instead of SERVICE_ACCOUNT_DIR. */
+  serviceAccountDir?: string;
 }
 
 /** Everything outside the flags that configuration depends on. */
@@ -56,6 +59,19 @@ export interface ConfigEnvironment {
 
 export function processEnvironment(): ConfigEnvironment {
   return { env: process.env, homeDir: homedir(), serviceAccountDir: SERVICE_ACCOUNT_DIR };
+}
+
+/**
+ * The environment with --sa-dir applied: in a `kubectl debug` container the pod's volume is not
+ * mounted, but its files are readable under PID 1's root, /proc/1/root (doctor.ts names the path).
+ */
+export function withServiceAccountDir(
+  flags: Pick<ConnectionFlags, 'serviceAccountDir'>,
+  environment: ConfigEnvironment,
+): ConfigEnvironment {
+  if (flags.serviceAccountDir === undefined) return environment;
+  if (flags.serviceAccountDir === '') throw usageError('--sa-dir needs a directory');
+  return { ...environment, serviceAccountDir: flags.serviceAccountDir };
 }
 
 export interface ServiceAccountFiles {
@@ -268,7 +284,8 @@ function fromServerFlag(flags: ConnectionFlags & { server: string }): BaseConfig
 }
 
 /** Resolve server, TLS, credentials and namespace. Throws ExitError (exit 2 or 3) when it cannot. */
-export function resolveConfig(flags: ConnectionFlags, environment: ConfigEnvironment): ResolvedConfig {
+export function resolveConfig(flags: ConnectionFlags, givenEnvironment: ConfigEnvironment): ResolvedConfig {
+  const environment = withServiceAccountDir(flags, givenEnvironment);
   const tried: string[] = [];
   const notes: string[] = [];
   let base: BaseConfig | undefined;

@@ -241,3 +241,26 @@ describe('namespace precedence', () => {
     });
   });
 });
+
+describe('--sa-dir', () => {
+  it('reads the token, ca.crt and namespace from the directory it names instead of the default one', () => {
+    const env = environment({ env: IN_CLUSTER_ENV }); // the default service-account dir is empty
+    const copy = tree({ token: 't', 'ca.crt': 'pem', namespace: 'from-copy\n' });
+    const config = resolveConfig({ serviceAccountDir: copy }, env);
+    assert.equal(config.source.kind, 'in-cluster');
+    assert.deepEqual(config.bearer, { kind: 'file', path: join(copy, 'token') });
+    assert.deepEqual(config.ca, { file: join(copy, 'ca.crt') });
+    assert.equal(config.namespace, 'from-copy');
+    assert.match(config.source.description, new RegExp(`service account files in ${copy}`));
+  });
+
+  it('names the directory it was given when the token is not there', () => {
+    const env = environment({ sa: SA_FILES, env: IN_CLUSTER_ENV });
+    const empty = tree({});
+    expectExit(() => resolveConfig({ serviceAccountDir: empty }, env), EXIT.NO_CONFIG, new RegExp(`${empty}/token does not exist`));
+  });
+
+  it('is a usage error when empty', () => {
+    expectExit(() => resolveConfig({ serviceAccountDir: '' }, environment({})), EXIT.USAGE, /--sa-dir needs a directory/);
+  });
+});

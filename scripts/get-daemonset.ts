@@ -34,13 +34,14 @@
  *     "https://…/apis/apps/v1/namespaces/$NAMESPACE/daemonsets?fieldSelector=metadata.name%3DNAME&watch=1&resourceVersion=$RV&timeoutSeconds=300"
  */
 
-import { stringify as toYaml } from 'yaml';
 import { outputFormat, runScript, writeStdout, type Cli } from './lib/cli.ts';
 import { renderCurl } from './lib/curl.ts';
 import { NAMESPACE_FLAG_SOURCE } from './lib/config.ts';
+import { loadCredentials } from './lib/credentials.ts';
 import { configError, usageError } from './lib/errors.ts';
 import { parseDurationFlag } from './lib/duration.ts';
-import type { ApiRequest } from './lib/http.ts';
+import { goYaml } from './lib/get/go-yaml.ts';
+import type { ApiClient, ApiRequest } from './lib/http.ts';
 import { dnsLabelProblem, dnsSubdomainProblem, quoteName } from './lib/names.ts';
 import { columnWidths, formatColumns, prettyJson } from './lib/output.ts';
 import { parseJson } from './lib/json.ts';
@@ -49,7 +50,6 @@ import { DEFAULT_WATCH_TIMEOUT_SECONDS, watchObject, watchRequest, type KubeObje
 const OUTPUT_FORMATS = ['json', 'yaml', 'status'] as const;
 type OutputFormat = (typeof OUTPUT_FORMATS)[number];
 const STATUS_HEADER = ['NAME', 'DESIRED', 'CURRENT', 'READY', 'UP-TO-DATE', 'AVAILABLE', 'UNAVAILABLE'] as const;
-const YAML_OPTIONS = { sortMapEntries: true, indentSeq: false, lineWidth: 0 } as const;
 
 const USAGE = `Usage: get-daemonset.ts NAME [-n NS] [-o json|yaml|status] [-w] [flags]
 
@@ -191,7 +191,7 @@ class DaemonSetPrinter {
     const first = this.printed === 0;
     this.printed++;
     if (this.format === 'json') return writeStdout(`${prettyJson(daemonSet)}\n`);
-    if (this.format === 'yaml') return writeStdout(`${first ? '' : '---\n'}${toYaml(daemonSet, YAML_OPTIONS)}`);
+    if (this.format === 'yaml') return writeStdout(`${first ? '' : '---\n'}${goYaml(daemonSet)}`);
     const row = statusRow(daemonSet);
     if (!first) return writeStdout(formatColumns([row], this.widths));
     const rows = [[...STATUS_HEADER], row];
@@ -207,33 +207,47 @@ function watchCurlNote(cli: Cli<typeof OPTIONS>, namespace: string, name: string
   return `--watch then streams changes with: ${command} (RV: .metadata.resourceVersion of the first answer; reconnect when it ends)`;
 }
 
+// The recipe of "容器内访问k8s api-server" and of the guide, step by step; each comment names its variable.
 async function main(cli: Cli<typeof OPTIONS>): Promise<void> {
   const format = outputFormat(cli.options.output, OUTPUT_FORMATS);
   const watch = watchSettings(cli.options);
   const name = cli.positionals[0] ?? '';
   checkName(name);
-  const { namespace, namespaceSource } = cli.config();
+  // APISERVER=https://kubernetes.default.svc, SERVICEACCOUNT=/var/run/secrets/kubernetes.io/serviceaccount: in a pod
+  // the address comes from $KUBERNETES_SERVICE_HOST:$KUBERNETES_SERVICE_PORT; flags or a kubeconfig first (lib/config.ts)
+  const config = cli.config();
+  const { namespace, namespaceSource } = config; // NAMESPACE=$(cat ${SERVICEACCOUNT}/namespace), unless -n
   checkNamespace(namespace, namespaceSource);
-  const request = daemonSetRequest(namespace, name);
   if (cli.printCurlOnly) {
     const extra = format === 'json' ? [] : [`curl prints the JSON; -o ${format} is computed from it`];
     if (watch !== undefined) extra.push(watchCurlNote(cli, namespace, name, watch));
-    return cli.printCurl(request, ...extra);
+    return cli.printCurl(daemonSetRequest(namespace, name), ...extra);
   }
-  const client = await cli.client();
-  const response = await client.send(request);
+  const token = await loadCredentials(config); // TOKEN=$(cat ${SERVICEACCOUNT}/token), read again as kubelet rotates it
+  const client = await cli.connect(config, token); // CACERT=${SERVICEACCOUNT}/ca.crt: the server is verified with it
+  const request = daemonSetRequest(namespace, name); // ${APISERVER}/apis/apps/v1/namespaces/${NAMESPACE}/daemonsets/NAME?resourceVersion=0
+  const response = await client.send(request); // curl --cacert ${CACERT} --header "Authorization: Bearer ${TOKEN}" "${APISERVER}/…"
   const printer = new DaemonSetPrinter(format, watch !== undefined);
   await printer.printBody(response.body);
-  if (watch === undefined) return;
+  if (watch !== undefined) await followChanges(cli, client, printer, { namespace, name, initial: parseDaemonSet(response.body), watch });
+}
 
+/** --watch: every later version, from the one printed, until --watch-count, --timeout or a signal. */
+async function followChanges(
+  cli: Cli<typeof OPTIONS>,
+  client: ApiClient,
+  printer: DaemonSetPrinter,
+  target: { namespace: string; name: string; initial: DaemonSet; watch: WatchSettings },
+): Promise<void> {
+  const { watch } = target;
   const deadline = new AbortController();
   const timer = watch.timeoutMs > 0 ? setTimeout(() => deadline.abort(), watch.timeoutMs) : undefined;
   let changes = 0;
   try {
     const changesOf = watchObject(client, {
-      collectionPath: collectionPath(namespace),
-      name,
-      initial: parseDaemonSet(response.body),
+      collectionPath: collectionPath(target.namespace),
+      name: target.name,
+      initial: target.initial,
       timeoutSeconds: watch.streamSeconds,
       signal: deadline.signal,
       log: cli.log,

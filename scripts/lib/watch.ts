@@ -11,6 +11,9 @@
 // Every (re)connect is an ordinary ApiClient request, so it takes the token path of http.ts: the
 // token file is re-read when our copy is older than a minute and once more after a 401. That is
 // what keeps a watch alive for hours while kubelet rotates the projected token underneath it.
+//
+// watchCollection is that loop for any collection and selector (get.ts -w); watchObject follows one
+// object by name on top of it (get-daemonset.ts --watch).
 
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -70,10 +73,22 @@ function nameSelector(name: string): string {
 
 /** The watch of object `name` in `collectionPath` (e.g. /apis/apps/v1/namespaces/test/daemonsets) from `resourceVersion`. */
 export function watchRequest(collectionPath: string, name: string, resourceVersion: string, timeoutSeconds: number): ApiRequest {
-  return {
-    method: 'GET',
-    path: `${collectionPath}?${nameSelector(name)}&watch=1&resourceVersion=${encodeURIComponent(resourceVersion)}&timeoutSeconds=${timeoutSeconds}&allowWatchBookmarks=true`,
-  };
+  return collectionWatchRequest(collectionPath, nameSelector(name), resourceVersion, timeoutSeconds);
+}
+
+/**
+ * The watch of `collectionPath` from `resourceVersion`: `selector` is the query the list had
+ * ("labelSelector=…&fieldSelector=…", or ""), `accept` a media type (kubectl get -w asks for Tables).
+ */
+export function collectionWatchRequest(
+  collectionPath: string,
+  selector: string,
+  resourceVersion: string,
+  timeoutSeconds: number,
+  accept?: string,
+): ApiRequest {
+  const query = `${selector === '' ? '' : `${selector}&`}watch=1&resourceVersion=${encodeURIComponent(resourceVersion)}&timeoutSeconds=${timeoutSeconds}&allowWatchBookmarks=true`;
+  return { method: 'GET', path: `${collectionPath}?${query}`, ...(accept !== undefined && { accept }) };
 }
 
 /** A consistent (not cached) list of object `name`: where a watch restarts after 410 Gone. */
@@ -123,29 +138,74 @@ type WatchClient = Pick<ApiClient, 'send' | 'stream' | 'config' | 'credentials'>
  * than 410) or cannot be reached.
  */
 export async function* watchObject(client: WatchClient, options: WatchObjectOptions): AsyncGenerator<ObjectChange, void, undefined> {
-  const { collectionPath, name, timeoutSeconds, signal } = options;
+  const { collectionPath, name, signal } = options;
+  let last: KubeObject | undefined = options.initial;
+  const changes = watchCollection(client, {
+    ...options,
+    selector: nameSelector(name),
+    resourceVersion: options.initial.metadata?.resourceVersion,
+    relist: async () => {
+      const response = await client.send(listRequest(collectionPath, name), { signal });
+      const listed = changeFromList(parseJson(response.body), last);
+      return { resourceVersion: listed.resourceVersion, changes: listed.change === undefined ? [] : [listed.change] };
+    },
+  });
+  for await (const change of changes) {
+    last = change.type === 'DELETED' ? undefined : change.object;
+    yield change;
+  }
+}
+
+export interface WatchCollectionOptions {
+  /** The collection, e.g. /api/v1/namespaces/test/pods or /api/v1/pods (all namespaces). */
+  collectionPath: string;
+  /** The list's selectors as a query ("labelSelector=app%3Dx&fieldSelector=…"), or "". */
+  selector: string;
+  /** Where the watch starts (a list's resourceVersion); undefined: relist first. */
+  resourceVersion: string | undefined;
+  /** The Accept header of the streams (e.g. kubectl's as=Table); default: the objects. */
+  accept?: string;
+  /** Server-side length of each stream (timeoutSeconds). */
+  timeoutSeconds: number;
+  /**
+   * List again after 410 Gone: the resourceVersion to watch from, and the changes since what the
+   * caller has seen (it knows what it printed).
+   */
+  relist(): Promise<{ resourceVersion: string; changes: ObjectChange[] }>;
+  /** Ends the watch: the generator returns (an overall deadline, or the caller is done). */
+  signal?: AbortSignal;
+  log?: Log;
+  minReconnectIntervalMs?: number;
+}
+
+/**
+ * Every change in a collection after `resourceVersion`, until `signal` aborts or the caller stops:
+ * streams reopened from the last resourceVersion seen (bookmarks included) when the server ends them
+ * or the network breaks them, and a relist on 410 Gone. Throws ExitError when the server refuses
+ * (401/403 after the token logic, an ERROR event other than 410) or cannot be reached.
+ */
+export async function* watchCollection(
+  client: WatchClient,
+  options: WatchCollectionOptions,
+): AsyncGenerator<ObjectChange, void, undefined> {
+  const { collectionPath, selector, accept, timeoutSeconds, signal } = options;
   const log = options.log ?? SILENT_LOG;
   const minInterval = options.minReconnectIntervalMs ?? MIN_RECONNECT_INTERVAL_MS;
   const stopped = () => signal?.aborted === true;
-  let last: KubeObject | undefined = options.initial;
-  let resourceVersion: string | undefined = options.initial.metadata?.resourceVersion;
+  let resourceVersion = options.resourceVersion;
   let lastOpened = -Infinity;
 
   while (!stopped()) {
     if (resourceVersion === undefined) {
-      let listed: ReturnType<typeof changeFromList>;
+      let listed: Awaited<ReturnType<WatchCollectionOptions['relist']>>;
       try {
-        const response = await client.send(listRequest(collectionPath, name), { signal });
-        listed = changeFromList(parseJson(response.body), last);
+        listed = await options.relist();
       } catch (err) {
         if (stopped()) return;
         throw err;
       }
       resourceVersion = listed.resourceVersion;
-      if (listed.change !== undefined) {
-        last = listed.change.type === 'DELETED' ? undefined : listed.change.object;
-        yield listed.change;
-      }
+      yield* listed.changes;
       continue;
     }
 
@@ -154,7 +214,7 @@ export async function* watchObject(client: WatchClient, options: WatchObjectOpti
     if (stopped()) return;
     lastOpened = performance.now();
 
-    const request = watchRequest(collectionPath, name, resourceVersion, timeoutSeconds);
+    const request = collectionWatchRequest(collectionPath, selector, resourceVersion, timeoutSeconds, accept);
     let stream: Awaited<ReturnType<WatchClient['stream']>>;
     try {
       stream = await client.stream(request, { acceptStatuses: [410], idleTimeoutMs: timeoutSeconds * 1000 + WATCH_IDLE_MARGIN_MS, signal });
@@ -180,7 +240,6 @@ export async function* watchObject(client: WatchClient, options: WatchObjectOpti
         }
         resourceVersion = event.object.metadata?.resourceVersion ?? resourceVersion;
         if (event.type === 'BOOKMARK') continue;
-        last = event.type === 'DELETED' ? undefined : event.object;
         yield { type: event.type, object: event.object };
       }
       if (resourceVersion !== undefined && !stopped()) log.verbose(`* watch: reconnecting from resourceVersion ${resourceVersion}`);

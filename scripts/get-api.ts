@@ -18,13 +18,19 @@
  * without the CA, TLS verification fails (5); without a token the server answers 403 as
  * system:anonymous (7); the default service account may not list /api/v1/nodes (7).
  *
- * Equivalent curl (in a pod):
+ * Equivalent curl: the guide's recipe, in a pod, which main() follows step by step:
+ *   APISERVER=https://kubernetes.default.svc
  *   SERVICEACCOUNT=/var/run/secrets/kubernetes.io/serviceaccount
- *   curl --cacert $SERVICEACCOUNT/ca.crt -H "Authorization: Bearer $(cat $SERVICEACCOUNT/token)" \
- *     https://$KUBERNETES_SERVICE_HOST:$KUBERNETES_SERVICE_PORT/api
+ *   NAMESPACE=$(cat ${SERVICEACCOUNT}/namespace)
+ *   TOKEN=$(cat ${SERVICEACCOUNT}/token)
+ *   CACERT=${SERVICEACCOUNT}/ca.crt
+ *   curl --cacert ${CACERT} --header "Authorization: Bearer ${TOKEN}" -X GET ${APISERVER}/api
+ * (in-cluster configuration dials https://$KUBERNETES_SERVICE_HOST:$KUBERNETES_SERVICE_PORT, the same
+ * Service by its address, as client-go's InClusterConfig does).
  */
 
 import { requireApiPath, runScript, writeStdout, type Cli } from './lib/cli.ts';
+import { loadCredentials } from './lib/credentials.ts';
 import type { ApiRequest } from './lib/http.ts';
 
 const DEFAULT_PATH = '/api';
@@ -49,12 +55,17 @@ function apiRequest(path: string): ApiRequest {
   return { method: 'GET', path: requireApiPath(path) };
 }
 
+// The guide's recipe, step by step; each comment names the recipe's variable.
 async function main(cli: Cli<typeof OPTIONS>): Promise<void> {
-  const request = apiRequest(cli.positionals[0] ?? DEFAULT_PATH);
-  if (cli.printCurlOnly) return cli.printCurl(request);
-  const client = await cli.client();
-  const response = await client.send(request);
-  await writeStdout(response.body);
+  const request = apiRequest(cli.positionals[0] ?? DEFAULT_PATH); // what curl asks for: -X GET ${APISERVER}/api
+  if (cli.printCurlOnly) return cli.printCurl(request); // --print-curl: that curl command; nothing is sent
+  // APISERVER, SERVICEACCOUNT, NAMESPACE: in a pod https://$KUBERNETES_SERVICE_HOST:$KUBERNETES_SERVICE_PORT and
+  // /var/run/secrets/kubernetes.io/serviceaccount; flags or a kubeconfig first, when given (lib/config.ts)
+  const config = cli.config();
+  const token = await loadCredentials(config); // TOKEN=$(cat ${SERVICEACCOUNT}/token), read again as kubelet rotates it
+  const client = await cli.connect(config, token); // CACERT=${SERVICEACCOUNT}/ca.crt: verifies the server, as curl --cacert
+  const response = await client.send(request); // curl --cacert ${CACERT} --header "Authorization: Bearer ${TOKEN}" -X GET ${APISERVER}/api
+  await writeStdout(response.body); // curl's stdout: the body as the server sent it
 }
 
 await runScript({ name: 'get-api', usage: USAGE, options: OPTIONS, arguments: [{ name: 'PATH', required: false }] }, main);

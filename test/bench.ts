@@ -1,203 +1,184 @@
 #!/usr/bin/env -S npx tsx
-// npm run bench — side-by-side timings, in one run, inside one pod sandbox against the fake
-// kube-apiserver:
-//   1. one in-pod read of the `gateway` DaemonSet (with ?resourceVersion=0, as the 2018 post
-//      "容器内访问k8s api-server" reads it), per tool, as a whole process (start, TLS,
-//      request, exit): curl, kubectl, the Python client, get-daemonset.ts through npx tsx, and
-//      the bundled dist/get-daemonset.mjs through plain node;
-//   2. the ambassador: time until `kubectl proxy` and the bundled proxy (dist/proxy.mjs) answer, then sequential
-//      GETs of /apis/batch/v1 through each (latency percentiles, requests per second).
-// Numbers depend on the machine; what matters is the ratio between rows of the same run.
+// npm run bench — the one place performance is told, measured in one run inside pod sandboxes
+// (fixtures/pod) against the fake kube-apiserver:
+//   P1  one in-pod GET of the gateway DaemonSet as a whole process: curl, kubectl, the Python client,
+//       bare Node (the floor), the bundles, npx tsx; and --help against `node -e 0` (p1-get.ts);
+//   P2  every ConfigMap of a cluster with 1,000 and with 100,000 more: get.ts against kubectl get
+//       (p2-list.ts, one sandbox per size);
+//   P3  kubectl proxy against dist/proxy.mjs under autocannon at 1 and 32 connections (p3-proxy.ts);
+//   --soak  instead: the bundled proxy for 60 s at 128 connections, token rotated every 5 s, one
+//       API server restart (soak.ts).
+// Each row carries its ratio to the floor, to `node -e 0` or to kubectl. Numbers depend on the
+// machine (printed first); compare rows of the same run. Not a test: nothing here asserts a target.
 //
-// Usage: npx tsx test/bench.ts [--runs N] [--requests N]
-//   --runs N       process runs per tool in part 1 (default 15)
-//   --requests N   requests per proxy in part 2 (default 300)
-// Exit codes: 0 done; 1 a tool failed or gave a wrong answer (the benchmark is void then); 2 usage.
-import { spawn, spawnSync } from 'node:child_process';
+// Usage: npm run bench -- [--quick] [--json] [--parts p1,p2,p3] [--runs N] [--seconds S] [--list-runs N]
+//        npm run bench -- --soak [--soak-seconds S] [--json]
+//   --quick          a smoke run (2 runs, 1 s per proxy row, lists of 100 and 1,000): for tests
+//   --json           one JSON document instead of Markdown tables
+//   --parts LIST     which parts (default p1,p2,p3)
+//   --runs N         process runs per P1 row (default 15)
+//   --seconds S      seconds of load per P3 row (default 10)
+//   --list-runs N    process runs per P2 row (default 3)
+//   --soak-seconds S length of the soak (default 60)
+// Exit codes: 0 done; 1 a tool failed or answered wrongly (the run is void); 2 usage.
+
+import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { Agent, request } from 'undici';
+import { benchGet } from './bench/p1-get.ts';
+import { benchList, listTable, type ListStats } from './bench/p2-list.ts';
+import { benchProxies } from './bench/p3-proxy.ts';
+import { asJson, markdown, type Table } from './bench/report.ts';
+import { soak } from './bench/soak.ts';
 
 const REPO_ROOT = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
-const SA_DIR = '/var/run/secrets/kubernetes.io/serviceaccount';
-const DAEMONSET_PATH = '/apis/apps/v1/namespaces/test/daemonsets/gateway?resourceVersion=0';
-const KUBECTL_PROXY_PORT = 8001;
-const SCRIPT_PROXY_PORT = 8002;
+const PARTS = ['p1', 'p2', 'p3'] as const;
+type Part = (typeof PARTS)[number];
+const LIST_SIZES = { full: [1_000, 100_000], quick: [100, 1_000] };
+/** A fake with 100k objects takes a while to load them before it listens. */
+const BIG_SANDBOX_READY_SECONDS = '600';
 
-interface Tool {
-  name: string;
-  command: string[];
+interface Settings {
+  parts: Part[];
+  runs: number;
+  seconds: number;
+  listRuns: number;
+  listSizes: number[];
+  soakSeconds: number;
 }
 
-const PYTHON_READ =
-  'from kubernetes import client, config; config.load_incluster_config(); ' +
-  'print(client.AppsV1Api().read_namespaced_daemon_set("gateway", "test").metadata.name)';
+class UsageError extends Error {}
 
-const READ_TOOLS: Tool[] = [
-  {
-    name: 'curl (token and CA recipe)',
-    command: [
-      'bash',
-      '-c',
-      `curl -sf --cacert ${SA_DIR}/ca.crt -H "Authorization: Bearer $(cat ${SA_DIR}/token)" "https://kubernetes.default.svc${DAEMONSET_PATH}"`,
-    ],
-  },
-  { name: 'kubectl get --raw', command: ['kubectl', 'get', '--raw', DAEMONSET_PATH] },
-  { name: 'python3-kubernetes', command: ['/usr/bin/python3', '-c', PYTHON_READ] },
-  { name: 'get-daemonset.ts (npx tsx)', command: [path.join(REPO_ROOT, 'scripts/get-daemonset.ts'), 'gateway', '-n', 'test'] },
-  { name: 'dist/get-daemonset.mjs (node)', command: ['node', path.join(REPO_ROOT, 'dist/get-daemonset.mjs'), 'gateway', '-n', 'test'] },
-];
-
-function percentile(sorted: number[], fraction: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor(fraction * sorted.length))]!;
+function positive(name: string, value: string | undefined, fallback: number): number {
+  if (value === undefined) return fallback;
+  const number = Number(value);
+  if (!(number > 0)) throw new UsageError(`--${name} takes a positive number (got ${value})`);
+  return number;
 }
 
-function summarize(samples: number[]): { min: number; p50: number; p90: number } {
-  const sorted = [...samples].sort((a, b) => a - b);
-  return { min: sorted[0]!, p50: percentile(sorted, 0.5), p90: percentile(sorted, 0.9) };
+function settings(values: Record<string, string | boolean | undefined>): Settings {
+  const quick = values.quick === true;
+  const parts = typeof values.parts === 'string' ? values.parts.split(',') : [...PARTS];
+  for (const part of parts) if (!(PARTS as readonly string[]).includes(part)) throw new UsageError(`unknown part ${part} (p1, p2, p3)`);
+  return {
+    parts: parts as Part[],
+    runs: positive('runs', values.runs as string | undefined, quick ? 2 : 15),
+    seconds: positive('seconds', values.seconds as string | undefined, quick ? 1 : 10),
+    listRuns: positive('list-runs', values['list-runs'] as string | undefined, quick ? 1 : 3),
+    listSizes: quick ? LIST_SIZES.quick : LIST_SIZES.full,
+    soakSeconds: positive('soak-seconds', values['soak-seconds'] as string | undefined, 60),
+  };
 }
 
-const ms = (value: number) => `${value.toFixed(value < 10 ? 2 : 0)} ms`;
-
-function timeProcess(tool: Tool): number {
-  const started = process.hrtime.bigint();
-  const result = spawnSync(tool.command[0]!, tool.command.slice(1), { cwd: REPO_ROOT, encoding: 'utf8' });
-  const elapsed = Number(process.hrtime.bigint() - started) / 1e6;
-  if (result.status !== 0 || !result.stdout.includes('gateway')) {
-    throw new Error(`${tool.name} failed (exit ${result.status}): ${result.stderr.trim().split('\n').pop()}`);
-  }
-  return elapsed;
-}
-
-function benchmarkReads(runs: number): void {
-  console.log(`\n## 1. One in-pod read of the gateway DaemonSet, whole process (${runs} runs each)\n`);
-  console.log('| tool | min | median | p90 |');
-  console.log('|---|---:|---:|---:|');
-  for (const tool of READ_TOOLS) {
-    timeProcess(tool); // warm the page cache; not counted
-    const { min, p50, p90 } = summarize(Array.from({ length: runs }, () => timeProcess(tool)));
-    console.log(`| ${tool.name} | ${ms(min)} | ${ms(p50)} | ${ms(p90)} |`);
-  }
-}
-
-async function waitUntilServing(port: number, started: bigint): Promise<number> {
-  const deadline = Date.now() + 30_000;
-  while (Date.now() < deadline) {
-    try {
-      const response = await request(`http://127.0.0.1:${port}/version`);
-      await response.body.dump();
-      if (response.statusCode === 200) return Number(process.hrtime.bigint() - started) / 1e6;
-    } catch {
-      // not listening yet
-    }
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-  throw new Error(`nothing answered on port ${port} within 30 s`);
-}
-
-async function timeRequests(port: number, count: number): Promise<{ latencies: number[]; perSecond: number }> {
-  const agent = new Agent({ connections: 1 });
-  const latencies: number[] = [];
-  const started = process.hrtime.bigint();
-  for (let i = 0; i < count; i++) {
-    const sent = process.hrtime.bigint();
-    const response = await request(`http://127.0.0.1:${port}/apis/batch/v1`, {
-      dispatcher: agent,
-      headers: { 'user-agent': 'curl/7.88.1' },
-    });
-    const body = await response.body.text();
-    if (response.statusCode !== 200 || !body.includes('cronjobs')) throw new Error(`port ${port}: HTTP ${response.statusCode}`);
-    latencies.push(Number(process.hrtime.bigint() - sent) / 1e6);
-  }
-  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-  await agent.close();
-  return { latencies, perSecond: count / seconds };
-}
-
-async function benchmarkProxies(requests: number): Promise<void> {
-  // The bundle, run with node as deploy/sidecar-pod.yaml runs it (npx would not pass on SIGTERM).
-  const proxyBundle = path.join(REPO_ROOT, 'dist/proxy.mjs');
-  const token = spawnSync('cat', [`${SA_DIR}/token`], { encoding: 'utf8' }).stdout;
-  const server = `https://${process.env.KUBERNETES_SERVICE_HOST}:${process.env.KUBERNETES_SERVICE_PORT}`;
-  const proxies = [
-    {
-      name: 'kubectl proxy (ambassador sidecar)',
-      port: KUBECTL_PROXY_PORT,
-      command: [
-        'kubectl',
-        'proxy',
-        `--server=${server}`,
-        `--certificate-authority=${SA_DIR}/ca.crt`,
-        `--token=${token}`,
-        '--accept-paths=^.*',
-        `--port=${KUBECTL_PROXY_PORT}`,
-      ],
-    },
-    { name: 'dist/proxy.mjs (node)', port: SCRIPT_PROXY_PORT, command: ['node', proxyBundle, `--port=${SCRIPT_PROXY_PORT}`, '--quiet'] },
+/** What the numbers were measured on. */
+function machine(): string[] {
+  const version = (argv: string[]) =>
+    spawnSync(argv[0] as string, argv.slice(1), { encoding: 'utf8' })
+      .stdout.split('\n')[0]
+      ?.trim();
+  const cpu = cpus();
+  return [
+    `Machine: ${cpu.length} × ${cpu[0]?.model.trim()}, ${(Number(readFileSync('/proc/meminfo', 'utf8').match(/MemTotal:\s+(\d+)/)?.[1]) / 1024 / 1024).toFixed(0)} GiB; load average at start ${loadavg()[0]?.toFixed(1)}`,
+    `node ${process.version}; ${version(['kubectl', 'version', '--client'])}; ${version(['curl', '--version'])?.split(' ').slice(0, 2).join(' ')}; ${version(['/usr/bin/python3', '--version'])}`,
   ];
-  console.log(`\n## 2. Ambassador: start-up, then ${requests} sequential GET /apis/batch/v1 over one keep-alive connection\n`);
-  console.log('| proxy | ready after | min | median | p90 | requests/s |');
-  console.log('|---|---:|---:|---:|---:|---:|');
-  for (const proxy of proxies) {
-    const started = process.hrtime.bigint();
-    const child = spawn(proxy.command[0]!, proxy.command.slice(1), { cwd: REPO_ROOT, stdio: 'ignore' });
-    try {
-      const readyAfter = await waitUntilServing(proxy.port, started);
-      await timeRequests(proxy.port, 20); // warm-up, not counted
-      const { latencies, perSecond } = await timeRequests(proxy.port, requests);
-      const { min, p50, p90 } = summarize(latencies);
-      console.log(`| ${proxy.name} | ${ms(readyAfter)} | ${ms(min)} | ${ms(p50)} | ${ms(p90)} | ${perSecond.toFixed(0)} |`);
-    } finally {
-      child.kill('SIGTERM');
+}
+
+/** Run this file inside a pod sandbox with `args`; its stdout is one JSON document. */
+function inSandbox(podArgs: string[], args: string[], env: NodeJS.ProcessEnv = process.env): unknown {
+  const result = spawnSync(
+    path.join(REPO_ROOT, 'fixtures/pod'),
+    [...podArgs, '--', process.execPath, '--import', 'tsx', fileURLToPath(import.meta.url), ...args],
+    { cwd: REPO_ROOT, env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 1 << 26 },
+  );
+  if (result.status !== 0) throw new Error(`the sandbox run (${args.join(' ')}) exited ${result.status}`);
+  return JSON.parse(result.stdout);
+}
+
+/** Inside a sandbox: one part, its result as JSON on stdout. */
+async function inside(what: string, s: Settings): Promise<unknown> {
+  switch (what) {
+    case 'p1':
+      return benchGet(REPO_ROOT, s.runs);
+    case 'p3':
+      return [await benchProxies(REPO_ROOT, s.seconds)];
+    case 'soak':
+      return [await soak(REPO_ROOT, s.soakSeconds)];
+    default: {
+      const size = /^p2:(\d+)$/.exec(what);
+      if (size === null) throw new UsageError(`unknown --inside ${what}`);
+      return benchList(REPO_ROOT, Number(size[1]), s.listRuns);
     }
   }
 }
 
-async function inside(runs: number, requests: number): Promise<void> {
-  console.log('# kube-in-pod benchmark (inside the pod sandbox, fake kube-apiserver on 127.0.0.1:443)');
-  console.log(
-    `node ${process.version}; ${spawnSync('kubectl', ['version', '--client'], { encoding: 'utf8' }).stdout.split('\n')[0]}; ` +
-      `${spawnSync('curl', ['--version'], { encoding: 'utf8' }).stdout.split(' ').slice(0, 2).join(' ')}`,
-  );
-  benchmarkReads(runs);
-  await benchmarkProxies(requests);
-}
-
-async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { runs: { type: 'string' }, requests: { type: 'string' }, inside: { type: 'boolean' } } });
-  const runs = Number(values.runs ?? 15);
-  const requests = Number(values.requests ?? 300);
-  if (!(runs > 0 && requests > 0)) {
-    console.error('bench: error: --runs and --requests take positive numbers');
-    process.exit(2);
-  }
-  if (values.inside) return inside(runs, requests);
-  const build = spawnSync(process.execPath, ['--import', 'tsx', 'tools/build.ts'], {
+function build(): void {
+  const result = spawnSync(process.execPath, ['--import', 'tsx', 'tools/build.ts'], {
     cwd: REPO_ROOT,
     stdio: ['ignore', 'ignore', 'inherit'],
   });
-  if (build.status !== 0) throw new Error('npm run build failed');
-  const pod = spawnSync(
-    path.join(REPO_ROOT, 'fixtures/pod'),
-    [
-      '--service-account',
-      'test/default',
-      '--',
-      process.execPath,
-      '--import',
-      'tsx',
-      fileURLToPath(import.meta.url),
-      '--inside',
-      `--runs=${runs}`,
-      `--requests=${requests}`,
-    ],
-    { cwd: REPO_ROOT, stdio: 'inherit' },
-  );
-  process.exit(pod.status ?? 1);
+  if (result.status !== 0) throw new Error('npm run build failed');
 }
 
-main().catch((error: Error) => {
-  console.error(`bench: error: ${error.message}`);
-  process.exit(1);
-});
+async function main(): Promise<number> {
+  const { values } = parseArgs({
+    options: {
+      quick: { type: 'boolean' },
+      json: { type: 'boolean' },
+      soak: { type: 'boolean' },
+      parts: { type: 'string' },
+      runs: { type: 'string' },
+      seconds: { type: 'string' },
+      'list-runs': { type: 'string' },
+      'soak-seconds': { type: 'string' },
+      inside: { type: 'string' },
+    },
+  });
+  const s = settings(values);
+  const passOn = process.argv.slice(2).filter((arg) => !arg.startsWith('--inside') && arg !== '--json');
+  if (typeof values.inside === 'string') {
+    process.stdout.write(JSON.stringify(await inside(values.inside, s)));
+    return 0;
+  }
+  const header = machine();
+  build();
+  const tables: Table[] = [];
+  const defaultPod = ['--service-account', 'test/default'];
+  if (values.soak) {
+    tables.push(...(inSandbox(defaultPod, [...passOn, '--inside=soak']) as Table[]));
+  } else {
+    if (s.parts.includes('p1')) tables.push(...(inSandbox(defaultPod, [...passOn, '--inside=p1']) as Table[]));
+    if (s.parts.includes('p2')) {
+      const [small, large] = s.listSizes.map(
+        (size) =>
+          inSandbox(
+            [...defaultPod, '--server-arg', '--extra-configmaps', '--server-arg', String(size)],
+            [...passOn, `--inside=p2:${size}`],
+            {
+              ...process.env,
+              KUBE_IN_POD_READY_TIMEOUT: BIG_SANDBOX_READY_SECONDS,
+            },
+          ) as ListStats,
+      );
+      tables.push(listTable(small as ListStats, large as ListStats));
+    }
+    if (s.parts.includes('p3')) tables.push(...(inSandbox(defaultPod, [...passOn, '--inside=p3']) as Table[]));
+  }
+  header.push(`load average at the end ${loadavg()[0]?.toFixed(1)}`);
+  if (values.json) {
+    process.stdout.write(`${JSON.stringify({ machine: header, tables: tables.map(asJson) }, null, 2)}\n`);
+  } else {
+    process.stdout.write(`# kube-in-pod benchmark\n\n${header.join('  \n')}\n\n${tables.map(markdown).join('\n')}`);
+  }
+  return 0;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (error: Error) => {
+    process.stderr.write(`bench: error: ${error.message}\n`);
+    process.exit(error instanceof UsageError ? 2 : 1);
+  },
+);

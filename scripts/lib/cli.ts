@@ -10,26 +10,40 @@
 // uncaught) is reported here as one line on stderr (never a stack trace, unless
 // --verbose asks for it), always through redact(), with the exit code from
 // errors.ts; an API error's Status body still goes to stdout first, exactly as
-// curl prints it. SIGINT and SIGTERM end the run with 130 and 143, unless the
-// script handles them itself (proxy.ts stops gracefully and exits 0).
+// curl prints it (the message then starts on its own line when both streams reach
+// one terminal, file or pipe: output.ts stderrLineBreak). SIGINT and SIGTERM end
+// the run with 130 and 143, unless the script handles them itself (proxy.ts stops
+// gracefully and exits 0).
 
+import { basename } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
-import { processEnvironment, resolveConfig, type ConfigEnvironment, type ConnectionFlags, type ResolvedConfig } from './config.ts';
+import {
+  processEnvironment,
+  resolveConfig,
+  withServiceAccountDir,
+  type ConfigEnvironment,
+  type ConnectionFlags,
+  type ResolvedConfig,
+} from './config.ts';
+import { loadCredentials, type Credentials } from './credentials.ts';
 import { renderCurl } from './curl.ts';
-import { EXIT, isExitError, usageError } from './errors.ts';
+import { EXIT, isExitError, usageError, type ExitCode } from './errors.ts';
 import { parseDurationFlag } from './duration.ts';
 import { ApiClient, type ApiRequest } from './http.ts';
 import { createLog, type Log } from './log.ts';
+import { noteStdoutWritten, stderrLineBreak } from './output.ts';
 import { redact, redactStack, registerUrlPassword } from './redact.ts';
 
 export interface OptionSpec {
   type: 'string' | 'boolean';
   short?: string;
+  /** Repeatable (--can A --can B): the value is every occurrence, in order. */
+  multiple?: boolean;
 }
 export type OptionSpecs = Record<string, OptionSpec>;
 export type OptionValues<O extends OptionSpecs> = {
-  [K in keyof O]?: O[K]['type'] extends 'string' ? string : boolean;
+  [K in keyof O]?: O[K]['type'] extends 'string' ? (O[K]['multiple'] extends true ? string[] : string) : boolean;
 };
 
 /** Flags every script accepts, kubectl's names where kubectl has one. */
@@ -40,6 +54,7 @@ export const CONNECTION_OPTIONS = {
   'insecure-skip-tls-verify': { type: 'boolean' },
   kubeconfig: { type: 'string' },
   context: { type: 'string' },
+  'sa-dir': { type: 'string' },
   namespace: { type: 'string', short: 'n' },
   'request-timeout': { type: 'string' },
   'print-curl': { type: 'boolean' },
@@ -54,6 +69,8 @@ export const CONNECTION_FLAGS_USAGE = `Connection flags (every script; first mat
       --insecure-skip-tls-verify    do not verify the server certificate (never do this in production)
       --kubeconfig FILE             use this kubeconfig instead of $KUBECONFIG or ~/.kube/config
       --context NAME                kubeconfig context to use
+      --sa-dir DIR                  read the service-account token, ca.crt and namespace from DIR instead of
+                                    /var/run/secrets/kubernetes.io/serviceaccount (kubectl debug: /proc/1/root/…)
   -n, --namespace NS                namespace (default: context, then the pod's namespace file, then "default")
       --request-timeout DURATION    give up after this long: 0 (never, the default), 30 (seconds), 30s, 1m
       --print-curl                  print the equivalent curl command and exit without sending anything
@@ -63,6 +80,8 @@ export const CONNECTION_FLAGS_USAGE = `Connection flags (every script; first mat
 export interface ArgumentSpec {
   name: string;
   required: boolean;
+  /** The last argument only: it also takes every positional after it (get.ts RESOURCE NAME...). */
+  repeated?: boolean;
 }
 
 export interface ScriptSpec<O extends OptionSpecs> {
@@ -76,13 +95,28 @@ export interface ScriptSpec<O extends OptionSpecs> {
 
 /** Write to stdout and wait until it is flushed (so exiting right after loses nothing). */
 export function writeStdout(data: string | Uint8Array): Promise<void> {
+  noteStdoutWritten(data);
   return new Promise((resolve, reject) => {
     process.stdout.write(data, (err) => (err ? reject(err) : resolve()));
   });
 }
 
+/**
+ * The name the tool was invoked as, for its Usage lines: the file run ("get-api.ts" under tsx,
+ * "get-api.mjs", "get-api" through a link), or what the multi-tool bundle's dispatcher sets
+ * ("kube-in-pod get-api"; tools/dispatch.ts INVOKED_AS); the script's own name for `node -` (stdin).
+ */
+function invokedName(spec: ScriptSpec<OptionSpecs>): string {
+  const dispatched = (globalThis as Record<symbol, unknown>)[Symbol.for('kube-in-pod.invoked-as')];
+  if (typeof dispatched === 'string') return dispatched;
+  const file = basename(process.argv[1] ?? '-');
+  return file === '-' || file === '' ? spec.name : file;
+}
+
 function fullUsage(spec: ScriptSpec<OptionSpecs>): string {
-  return `${spec.usage.trimEnd()}\n\n${CONNECTION_FLAGS_USAGE}\n`;
+  // USAGE texts name the script as "get-api.ts" (its Usage line and examples).
+  const usage = spec.usage.trimEnd().replaceAll(`${spec.name}.ts`, invokedName(spec));
+  return `${usage}\n\n${CONNECTION_FLAGS_USAGE}\n`;
 }
 
 /** The raw arguments ask for help (before any "--"). */
@@ -157,7 +191,7 @@ export function parseCommandLine<O extends OptionSpecs>(spec: ScriptSpec<O>, arg
   const required = spec.arguments.filter((arg) => arg.required);
   const missing = required.slice(parsed.positionals.length);
   if (missing.length > 0) throw usageError(`missing ${missing.map((arg) => arg.name).join(' ')}`);
-  if (parsed.positionals.length > spec.arguments.length) {
+  if (parsed.positionals.length > spec.arguments.length && spec.arguments.at(-1)?.repeated !== true) {
     throw usageError(`unexpected argument ${parsed.positionals[spec.arguments.length]}`);
   }
   const timeout = text('request-timeout');
@@ -175,6 +209,7 @@ export function parseCommandLine<O extends OptionSpecs>(spec: ScriptSpec<O>, arg
       kubeconfig: text('kubeconfig'),
       context: text('context'),
       namespace: text('namespace'),
+      serviceAccountDir: text('sa-dir'),
     },
     verbose: values.verbose === true,
     printCurl: values['print-curl'] === true,
@@ -194,6 +229,11 @@ export class Cli<O extends OptionSpecs> {
   readonly log: Log;
   /** Environment variables, home and service-account directories: the only ones this run reads. */
   readonly environment: ConfigEnvironment;
+  /**
+   * The exit code when main returns without throwing, after everything it printed: 0 unless main
+   * says otherwise (can-i.ts's "no" is 1, as kubectl auth can-i's; README "Exit codes").
+   */
+  exitCode: ExitCode = EXIT.OK;
   private resolved: ResolvedConfig | undefined;
   private apiClient: Promise<ApiClient> | undefined;
 
@@ -205,7 +245,7 @@ export class Cli<O extends OptionSpecs> {
     this.requestTimeoutMs = parsed.requestTimeoutMs;
     this.printCurlOnly = parsed.printCurl;
     this.log = log;
-    this.environment = environment;
+    this.environment = withServiceAccountDir(parsed.flags, environment);
   }
 
   /** Server, TLS, credentials and namespace, resolved once (config.ts). */
@@ -219,12 +259,24 @@ export class Cli<O extends OptionSpecs> {
 
   /** The one ApiClient of this run (created on first use, closed by runScript). */
   client(): Promise<ApiClient> {
-    this.apiClient ??= ApiClient.create(this.config(), {
-      scriptName: this.name,
-      requestTimeoutMs: this.requestTimeoutMs,
-      log: this.log,
-    });
+    if (this.apiClient === undefined) {
+      const config = this.config();
+      this.apiClient = loadCredentials(config).then((credentials) => this.openClient(config, credentials));
+    }
     return this.apiClient;
+  }
+
+  /**
+   * The one ApiClient of this run, from a configuration and the credentials loadCredentials() read
+   * from it (a flow script that shows the recipe's steps calls these in order); the CA is read here.
+   */
+  connect(config: ResolvedConfig, credentials: Credentials): Promise<ApiClient> {
+    this.apiClient ??= this.openClient(config, credentials);
+    return this.apiClient;
+  }
+
+  private openClient(config: ResolvedConfig, credentials: Credentials): Promise<ApiClient> {
+    return ApiClient.connect(config, credentials, { scriptName: this.name, requestTimeoutMs: this.requestTimeoutMs, log: this.log });
   }
 
   /** --print-curl: the curl command on stdout, what the reader must know on stderr. */
@@ -250,13 +302,13 @@ export async function reportFailure(err: unknown, usage: string, verbose: boolea
   };
   if (isExitError(err)) {
     if (err.stdout !== undefined && err.stdout.length > 0) await writeStdout(err.stdout);
-    process.stderr.write(`error: ${redact(err.message)}\n`);
+    process.stderr.write(`${stderrLineBreak()}error: ${redact(err.message)}\n`);
     if (err.showUsage) process.stderr.write(`\n${usage}`);
     stack(err.cause);
     return err.exitCode;
   }
   const message = err instanceof Error ? err.message : String(err);
-  process.stderr.write(`error: unexpected: ${redact(message)} (a bug; rerun with --verbose for details)\n`);
+  process.stderr.write(`${stderrLineBreak()}error: unexpected: ${redact(message)} (a bug; rerun with --verbose for details)\n`);
   stack(err);
   return EXIT.INTERNAL;
 }
@@ -302,6 +354,7 @@ export async function runScript<O extends OptionSpecs>(spec: ScriptSpec<O>, main
     } else {
       cli = new Cli(spec.name, parsed, createLog({ verbose: parsed.verbose }));
       await main(cli);
+      exitCode = cli.exitCode;
     }
   } catch (err) {
     // Once stopping, a failure is the interruption's own doing (e.g. a cut stream): not reported.

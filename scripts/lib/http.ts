@@ -39,6 +39,10 @@ export interface ApiRequest {
   /** JSON request body (POST/PUT/PATCH). */
   body?: string;
   contentType?: string;
+  /** The Accept header (default: any media type): e.g. aggregated discovery, or kubectl get's as=Table. */
+  accept?: string;
+  /** false: compact JSON, for bodies that are parsed, never printed as sent (get.ts's list pages: half the bytes). */
+  pretty?: false;
 }
 
 export interface ApiResponse {
@@ -226,8 +230,12 @@ export class ApiClient {
 
   /** Read the CA and credentials, decide on a proxy, and open the one connection. */
   static async create(config: ResolvedConfig, options: ApiClientOptions): Promise<ApiClient> {
+    return ApiClient.connect(config, await loadCredentials(config, options.credentials), options);
+  }
+
+  /** As create(), with the credentials already read (loadCredentials): the CA is read here. */
+  static async connect(config: ResolvedConfig, credentials: Credentials, options: ApiClientOptions): Promise<ApiClient> {
     const log = options.log ?? SILENT_LOG;
-    const credentials = await loadCredentials(config, options.credentials);
     // A --request-timeout longer than the default headers timeout must not be cut short by it.
     const connection = new ServerConnection(config, credentials, {
       env: options.env,
@@ -305,8 +313,8 @@ export class ApiClient {
 
   /** One request on the wire. `stream` set: a 2xx body is left unread for ResponseStream. */
   private async attempt(apiRequest: ApiRequest, url: URL, stream: ApiStreamOptions | undefined, authorization?: string): Promise<Attempt> {
-    const sentUrl = withPretty(url);
-    const headers: Record<string, string> = { 'user-agent': this.userAgent, accept: '*/*' };
+    const sentUrl = apiRequest.pretty === false ? url : withPretty(url);
+    const headers: Record<string, string> = { 'user-agent': this.userAgent, accept: apiRequest.accept ?? '*/*' };
     if (authorization !== undefined) headers.authorization = authorization;
     if (apiRequest.body !== undefined) headers['content-type'] = apiRequest.contentType ?? 'application/json';
 

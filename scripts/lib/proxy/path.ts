@@ -28,8 +28,12 @@ export function parseRequestTarget(url: string): RequestTarget {
     : { rawPath: rest.slice(0, question), rawQuery: rest.slice(question + 1), authority };
 }
 
+const ASCII_WITHOUT_ESCAPES = /^[\x20-\x24\x26-\x7e]*$/;
+
 /** Go's url.PathUnescape as URL.Path is made: %XX decoded ("+" stays); undefined for a bad escape (Go answers 400). */
 export function unescapePath(rawPath: string): string | undefined {
+  // Nothing escaped and all ASCII (nearly every request): the bytes decode to the same string.
+  if (ASCII_WITHOUT_ESCAPES.test(rawPath)) return rawPath;
   const bytes: number[] = [];
   for (let i = 0; i < rawPath.length; i++) {
     const char = rawPath[i] as string;
@@ -38,6 +42,8 @@ export function unescapePath(rawPath: string): string | undefined {
       if (!/^[0-9a-fA-F]{2}$/.test(hex)) return undefined;
       bytes.push(Number.parseInt(hex, 16));
       i += 2;
+    } else if (char.charCodeAt(0) < 0x80) {
+      bytes.push(char.charCodeAt(0));
     } else {
       bytes.push(...Buffer.from(char, 'utf8'));
     }
@@ -57,8 +63,13 @@ export function escapePath(path: string): string {
   return escaped;
 }
 
+/** A "/" followed by another "/", by "." or ".." and then "/", or by nothing: a segment Clean removes. */
+const UNCLEAN_SEGMENT = /\/(?:\.{1,2})?(?:\/|$)/;
+
 /** Go's path.Clean for a rooted path: no empty or "." segments, ".." resolved, never above "/". */
 function cleanRooted(path: string): string {
+  // No empty, "." or ".." segment (nearly every request): already clean.
+  if (!UNCLEAN_SEGMENT.test(path)) return path;
   const segments: string[] = [];
   for (const segment of path.split('/')) {
     if (segment === '' || segment === '.') continue;
@@ -137,7 +148,10 @@ const TRUE_VALUES = new Set(['1', 't', 'T', 'TRUE', 'true', 'True']);
  * waiting for them.
  */
 export function isLongRunning(path: string, rawQuery: string | undefined): boolean {
-  const query = new URLSearchParams(rawQuery ?? '');
-  if (TRUE_VALUES.has(query.get('watch') ?? '') || TRUE_VALUES.has(query.get('follow') ?? '')) return true;
+  // The query is parsed only when it can name watch or follow (a name may be percent-encoded).
+  if (rawQuery !== undefined && /watch|follow|%/.test(rawQuery)) {
+    const query = new URLSearchParams(rawQuery);
+    if (TRUE_VALUES.has(query.get('watch') ?? '') || TRUE_VALUES.has(query.get('follow') ?? '')) return true;
+  }
   return /^\/(api\/[^/]+|apis\/[^/]+\/[^/]+)\/watch(\/|$)/.test(path);
 }

@@ -3,6 +3,7 @@
 // pod's credentials (upstream.ts) and stream the answer back, or tunnel an upgrade (tunnel.ts);
 // keep track of what is in flight so SIGTERM can end watches and let the rest finish.
 
+import { EventEmitter } from 'node:events';
 import { statSync, unlinkSync } from 'node:fs';
 import { STATUS_CODES, createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -20,6 +21,11 @@ import { HEALTHY, SHUTTING_DOWN, explainFailure, failureMessage, sendAnswer, tex
 import { downstreamResponseHeaders, pairsFromHeaderRecord, upstreamRequestHeaders } from './headers.ts';
 import { routeRequest, type ProxyRules, type Route } from './rules.ts';
 import { tunnel, type TunnelContext } from './tunnel.ts';
+import { keepOptimisingCompiler } from '../undici.ts';
+
+// A proxy parses a response per request for as long as it runs: give undici's HTTP parser V8's
+// optimising compiler (a one-time cost at the first connection), which short-lived tools skip.
+keepOptimisingCompiler();
 
 /** The proxy's own readiness answer; "/." paths are not API paths, so it can never shadow one. */
 export const HEALTH_PATH = '/.kube-in-pod/healthz';
@@ -61,6 +67,24 @@ async function requestBody(req: IncomingMessage): Promise<RequestBody> {
   if (length === undefined && req.headers['transfer-encoding'] === undefined) return { kind: 'none' };
   if (length !== undefined && Number(length) <= RETRY_BODY_LIMIT) return { kind: 'kept', data: await buffer(req) };
   return { kind: 'stream' };
+}
+
+/**
+ * What stops a forwarded request when its caller goes away or shutdown cuts it: undici takes an
+ * EventEmitter as the `signal` of a request (its docs/api/Dispatcher.md), which costs a fraction of
+ * an AbortController's EventTarget, made for every request. (The retry policy needs no signal here:
+ * the proxy never waits between attempts, and undici reports the abort itself.)
+ */
+class UpstreamAbort extends EventEmitter {
+  aborted = false;
+  reason: DOMException | undefined;
+
+  abort(): void {
+    if (this.aborted) return;
+    this.aborted = true;
+    this.reason = new DOMException('This operation was aborted', 'AbortError'); // as AbortController's
+    this.emit('abort');
+  }
 }
 
 export class KubeProxy {
@@ -168,7 +192,7 @@ export class KubeProxy {
     route: Extract<Route, { kind: 'forward' }>,
     record: AccessRecord,
   ): Promise<void> {
-    const abort = new AbortController();
+    const abort = new UpstreamAbort();
     let relay: { end(): void } | undefined;
     let endedByShutdown = false;
     const untrack = this.track({
@@ -209,7 +233,6 @@ export class KubeProxy {
             method: record.method,
             replayable: body.kind !== 'stream',
             retryTransient: false,
-            signal: abort.signal,
             onRetry: (reason) => this.noteRetry(record, reason),
           },
           async (authorization) => {
@@ -221,7 +244,7 @@ export class KubeProxy {
               method: record.method as Dispatcher.HttpMethod,
               headers,
               body: body.kind === 'kept' ? body.data : body.kind === 'stream' ? req : undefined,
-              signal: abort.signal,
+              signal: abort,
             });
             return { status: response.statusCode, headers: response.headers, discard: () => response.body.dump(), response };
           },
@@ -237,7 +260,9 @@ export class KubeProxy {
         return;
       }
       if (sent.tokenChanged) record.notes.push('401: token re-read; the next request uses the new one');
-      const relaying = this.relay(sent.result.response, res, record);
+      // A watch, a followed log, or a body of unknown length may be slow to come: stream it as it does.
+      const streaming = route.longRunning || sent.result.response.headers['content-length'] === undefined;
+      const relaying = this.relay(sent.result.response, res, record, streaming);
       relay = relaying;
       await relaying.done;
     } finally {
@@ -255,12 +280,19 @@ export class KubeProxy {
   }
 
   /** Pass the API server's response on as it arrives: status, headers minus hop-by-hop, body chunk by chunk. */
-  private relay(response: Dispatcher.ResponseData, res: ServerResponse, record: AccessRecord): { done: Promise<void>; end(): void } {
+  private relay(
+    response: Dispatcher.ResponseData,
+    res: ServerResponse,
+    record: AccessRecord,
+    streaming: boolean,
+  ): { done: Promise<void>; end(): void } {
     const headers = downstreamResponseHeaders(pairsFromHeaderRecord(response.headers));
     if (this.shuttingDown) headers.push(['Connection', 'close']);
     this.log.verbose(`< ${response.statusCode} ${response.statusText || STATUS_CODES[response.statusCode] || ''}`);
     res.writeHead(response.statusCode, response.statusText || STATUS_CODES[response.statusCode], headers.flat());
-    res.flushHeaders(); // a watch's client should see the 200 before the first event
+    // A watch's client should see the 200 before the first event. Any other answer is sent with its
+    // first chunk of body: one write instead of two.
+    if (streaming) res.flushHeaders();
     const body = response.body;
     let ending = false;
     const done = new Promise<void>((resolve) => {

@@ -9,7 +9,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { load, type LoadResult } from './load.ts';
+import { type Failure, load, type LoadResult } from './load.ts';
 import { openFds, rssMiB } from './proc.ts';
 import { startProxy, stopProxy } from './proxies.ts';
 import { count, mib, ms, perSecond, seconds as secondsCell, text, type Table } from './report.ts';
@@ -21,6 +21,11 @@ const UPSTREAM = '127.0.0.1:6443';
 const PROXY_PORT = 8003;
 /** After the restarted server is ready, connections the proxy opened before may still fail once. */
 const RESTART_GRACE_MS = 1000;
+/**
+ * Before reading descriptors and RSS, both at the start and the end: longer than the fake's keep-alive
+ * timeout (5 s), so the connections the last load left idle are closed, as they would be between bursts.
+ */
+const SETTLE_MS = 6000;
 
 interface Upstream {
   child: ChildProcess;
@@ -58,6 +63,19 @@ async function stopUpstream(upstream: Upstream): Promise<void> {
   await exited;
 }
 
+/** "3 × HTTP 401 (0.2–0.4 s after the restart window)", per kind of failure. */
+function describeFailures(failures: Failure[], restartUntil: number): string {
+  if (failures.length === 0) return 'none';
+  const kinds = new Map<string, number[]>();
+  for (const failure of failures) kinds.set(failure.what, [...(kinds.get(failure.what) ?? []), (failure.atMs - restartUntil) / 1000]);
+  return [...kinds]
+    .map(
+      ([what, offsets]) =>
+        `${offsets.length} × ${what} (${Math.min(...offsets).toFixed(1)} to ${Math.max(...offsets).toFixed(1)} s after the restart window)`,
+    )
+    .join(', ');
+}
+
 export async function soak(repo: string, soakSeconds: number): Promise<Table> {
   const dir = mkdtempSync(path.join(tmpdir(), 'kube-in-pod-soak-'));
   let upstream = await startUpstream(repo, dir);
@@ -79,17 +97,22 @@ export async function soak(repo: string, soakSeconds: number): Promise<Table> {
   );
   try {
     const url = `http://127.0.0.1:${PROXY_PORT}/apis/batch/v1`;
-    await load(url, SOAK_CONNECTIONS, 2); // warm-up
+    await load(url, SOAK_CONNECTIONS, 5); // warm-up
+    await sleep(SETTLE_MS);
     const start = { fds: openFds(proxy.pid), rss: rssMiB(proxy.pid) };
     const running = load(url, SOAK_CONNECTIONS, soakSeconds);
     const loadStarted = Date.now();
+    // RSS every 10 s under load: a leak climbs from sample to sample, a heap that grew to its working size levels off.
+    const rssTrace: number[] = [];
+    const tracer = setInterval(() => rssTrace.push(rssMiB(proxy.pid)), 10_000);
     await sleep((soakSeconds * 1000) / 2);
     const restartFrom = Date.now() - loadStarted;
     await stopUpstream(upstream);
     upstream = await startUpstream(repo, dir);
     const restartUntil = Date.now() - loadStarted + RESTART_GRACE_MS;
     const result: LoadResult = await running;
-    await sleep(1000); // let the proxy close what the load left open
+    clearInterval(tracer);
+    await sleep(SETTLE_MS);
     const end = { fds: openFds(proxy.pid), rss: rssMiB(proxy.pid) };
     const duringRestart = result.failures.filter((f) => f.atMs >= restartFrom && f.atMs <= restartUntil);
     const otherwise = result.failures.filter((f) => f.atMs < restartFrom || f.atMs > restartUntil);
@@ -125,6 +148,9 @@ export async function soak(repo: string, soakSeconds: number): Promise<Table> {
         ],
       ],
       notes: [
+        `The restart: the API server stopped ${(restartFrom / 1000).toFixed(1)} s into the load and answered again ${((restartUntil - RESTART_GRACE_MS) / 1000).toFixed(1)} s in; ` +
+          `failures up to ${RESTART_GRACE_MS / 1000} s after that count as the restart's. Failures outside it: ${describeFailures(otherwise, restartUntil)}.`,
+        `RSS under load, every 10 s: ${rssTrace.map((mib) => `${mib.toFixed(0)}`).join(', ')} MiB.`,
         otherwise.length === 0
           ? 'No request failed outside the restart.'
           : `FAILED: ${otherwise.length} requests failed outside the restart, e.g. ${text(otherwise[0]?.what ?? '').value} at ${otherwise[0]?.atMs} ms.`,

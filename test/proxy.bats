@@ -230,6 +230,23 @@ authorization: the pod token, once'
 
 # ---- lifecycle ------------------------------------------------------------------------------------
 
+@test "proxy keeps its connection to the API server when a caller gives up on a short request" {
+  # Over HTTP/1.1, cancelling a request upstream means closing its connection, and the next one
+  # costs a TLS handshake: the proxy lets the late answer arrive and throws it away instead.
+  run -0 --separate-stderr pod_script --server-arg --faults --server-arg "$WORK/faults.yaml" '
+    start_proxy proxy
+    upstream() { ss -Htn state established "( dport = :443 )" | wc -l; }
+    curl -s -o /dev/null "localhost:$PROXY_PORT/apis/batch/v1"
+    echo "connections to the API server: $(upstream)"
+    printf "%s\n" "- path: ^/apis/batch/v1\$" "  delayMs: 1000" "  times: 1" >"$WORK/faults.yaml"
+    curl -s -o /dev/null --max-time 0.3 "localhost:$PROXY_PORT/apis/batch/v1" || echo "curl gave up: $?"
+    sleep 1.5
+    echo "after the late answer: $(upstream)"
+    curl -s -o /dev/null -w "%{http_code}\n" "localhost:$PROXY_PORT/apis/batch/v1"
+    echo "after the next request: $(upstream)"'
+  assert_output $'connections to the API server: 1\ncurl gave up: 28\nafter the late answer: 1\n200\nafter the next request: 1'
+}
+
 @test "proxy ends an open watch cleanly on SIGTERM and exits 0 without waiting for the timeout" {
   run -0 --separate-stderr pod_script '
     start_proxy proxy --token-file "$KUBE_IN_POD_ADMIN_TOKEN_FILE"

@@ -15,6 +15,12 @@ const CONNECTIONS = [1, 32];
 
 /** Seconds of load per slice: the proxies take turns, so a change in the machine's load touches both alike. */
 const SLICE_SECONDS = 2;
+/**
+ * Fewer answers than this make no percentile or CPU figure: on a busy machine a short (--quick) turn
+ * can end before a proxy starved of CPU answers anything. Both then take more turns, up to EXTRA_SLICES.
+ */
+const MIN_ANSWERED = 20;
+const EXTRA_SLICES = 10;
 
 interface Measured {
   proxy: string;
@@ -35,7 +41,8 @@ export async function measureInTurns(proxies: RunningProxy[], connections: numbe
   const slices = Math.max(1, Math.round(seconds / SLICE_SECONDS));
   const sliceSeconds = Math.min(seconds, SLICE_SECONDS);
   for (const proxy of proxies) await load(`http://127.0.0.1:${proxy.port}${PATH}`, connections, seconds);
-  for (let slice = 0; slice < slices; slice++) {
+  const tooFew = () => totals.some((total) => total.ok < MIN_ANSWERED);
+  for (let slice = 0; slice < slices || (tooFew() && slice < slices + EXTRA_SLICES); slice++) {
     // Alternate who goes first.
     const order = slice % 2 === 0 ? proxies.map((_, i) => i) : proxies.map((_, i) => proxies.length - 1 - i);
     for (const i of order) {
@@ -54,6 +61,11 @@ export async function measureInTurns(proxies: RunningProxy[], connections: numbe
   }
   return proxies.map((proxy, i) => {
     const total = totals[i] as (typeof totals)[number];
+    if (total.ok < MIN_ANSWERED) {
+      throw new Error(
+        `${proxy.name}: ${total.ok} answers in ${total.seconds.toFixed(0)} s at ${connections} connections, too few to measure`,
+      );
+    }
     return {
       proxy: proxy.name,
       connections,

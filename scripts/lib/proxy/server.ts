@@ -1,24 +1,20 @@
 // The ambassador's server, kubectl proxy's handler chain (k8s.io/kubectl/pkg/proxy/proxy_server.go)
 // in one class: route and filter each request (rules.ts), forward it to the API server with the
-// pod's credentials (upstream.ts) and stream the answer back, or tunnel an upgrade (tunnel.ts);
+// pod's credentials (../connection.ts) and relay the answer back (relay.ts), or tunnel an upgrade (tunnel.ts);
 // keep track of what is in flight so SIGTERM can end watches and let the rest finish.
 
-import { EventEmitter } from 'node:events';
-import { statSync, unlinkSync } from 'node:fs';
-import { STATUS_CODES, createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { buffer } from 'node:stream/consumers';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Dispatcher } from 'undici';
-import { joinHostPort } from '../config.ts';
-import { EXIT, ExitError } from '../errors.ts';
 import type { AttemptResult, RetryReason, Sent, ServerConnection } from '../connection.ts';
 import { formatDuration } from '../duration.ts';
 import type { Log } from '../log.ts';
 import { AccessLog, newRecord, type AccessRecord } from './access-log.ts';
 import { HEALTHY, SHUTTING_DOWN, explainFailure, failureMessage, sendAnswer, textAnswer, writeRawAnswer } from './answers.ts';
-import { downstreamResponseHeaders, pairsFromHeaderRecord, upstreamRequestHeaders } from './headers.ts';
+import { upstreamRequestHeaders } from './headers.ts';
+import { listenOn, type ListenTarget } from './listen.ts';
+import { relay, requestBody, UpstreamAbort, type Relay, type RequestBody } from './relay.ts';
 import { routeRequest, type ProxyRules, type Route } from './rules.ts';
 import { tunnel, type TunnelContext } from './tunnel.ts';
 import { keepOptimisingCompiler } from '../undici.ts';
@@ -29,8 +25,6 @@ keepOptimisingCompiler();
 
 /** The proxy's own readiness answer; "/." paths are not API paths, so it can never shadow one. */
 export const HEALTH_PATH = '/.kube-in-pod/healthz';
-/** Request bodies up to this size are kept so a 401 can be retried (kube-apiserver's own limit is 3 MiB). */
-const RETRY_BODY_LIMIT = 3 * 1024 * 1024;
 /** After --shutdown-timeout, how long closing what is left may take before we exit anyway. */
 const FINAL_CLOSE_MS = 1_000;
 
@@ -38,8 +32,6 @@ const FINAL_CLOSE_MS = 1_000;
 interface ProxiedResponse extends AttemptResult {
   response: Dispatcher.ResponseData;
 }
-
-export type ListenTarget = { kind: 'tcp'; host: string; port: number } | { kind: 'unix'; path: string };
 
 export interface ProxySettings extends ProxyRules {
   listen: ListenTarget;
@@ -57,34 +49,6 @@ export interface Exchange {
   end(): void;
   /** Cut it off. */
   destroy(): void;
-}
-
-type RequestBody = { kind: 'none' } | { kind: 'kept'; data: Buffer } | { kind: 'stream' };
-
-/** Read a request body we may have to send twice (after a 401); stream anything larger or of unknown length. */
-async function requestBody(req: IncomingMessage): Promise<RequestBody> {
-  const length = req.headers['content-length'];
-  if (length === undefined && req.headers['transfer-encoding'] === undefined) return { kind: 'none' };
-  if (length !== undefined && Number(length) <= RETRY_BODY_LIMIT) return { kind: 'kept', data: await buffer(req) };
-  return { kind: 'stream' };
-}
-
-/**
- * What stops a forwarded request when its caller goes away or shutdown cuts it: undici takes an
- * EventEmitter as the `signal` of a request (its docs/api/Dispatcher.md), which costs a fraction of
- * an AbortController's EventTarget, made for every request. (The retry policy needs no signal here:
- * the proxy never waits between attempts, and undici reports the abort itself.)
- */
-class UpstreamAbort extends EventEmitter {
-  aborted = false;
-  reason: DOMException | undefined;
-
-  abort(): void {
-    if (this.aborted) return;
-    this.aborted = true;
-    this.reason = new DOMException('This operation was aborted', 'AbortError'); // as AbortController's
-    this.emit('abort');
-  }
 }
 
 export class KubeProxy {
@@ -115,36 +79,8 @@ export class KubeProxy {
   }
 
   /** Listen; resolves with the address as kubectl prints it ("127.0.0.1:8001", "[::1]:8001", or the socket path). */
-  async listen(): Promise<string> {
-    const target = this.settings.listen;
-    const where = target.kind === 'unix' ? target.path : joinHostPort(target.host, String(target.port));
-    let restoreUmask: number | undefined;
-    if (target.kind === 'unix') {
-      // As kubectl: replace a stale socket (never another kind of file), and make it ours only.
-      try {
-        if (statSync(target.path).isSocket()) unlinkSync(target.path);
-      } catch {
-        // nothing there
-      }
-      restoreUmask = process.umask(0o077);
-    }
-    try {
-      await new Promise<void>((resolve, reject) => {
-        this.server.once('error', reject);
-        const listening = () => {
-          this.server.off('error', reject);
-          resolve();
-        };
-        if (target.kind === 'unix') this.server.listen(target.path, listening);
-        else this.server.listen(target.port, target.host, listening);
-      });
-    } catch (err) {
-      throw listenError(err, where);
-    } finally {
-      if (restoreUmask !== undefined) process.umask(restoreUmask);
-    }
-    const address = this.server.address();
-    return typeof address === 'object' && address !== null ? joinHostPort((address as AddressInfo).address, String(address.port)) : where;
+  listen(): Promise<string> {
+    return listenOn(this.server, this.settings.listen);
   }
 
   // ---- plain requests -----------------------------------------------------------------------
@@ -193,14 +129,14 @@ export class KubeProxy {
     record: AccessRecord,
   ): Promise<void> {
     const abort = new UpstreamAbort();
-    let relay: { end(): void } | undefined;
+    let relaying: Relay | undefined;
     let endedByShutdown = false;
     const untrack = this.track({
       longRunning: route.longRunning,
       end: () => {
         endedByShutdown = true;
         record.notes.push('ended by shutdown');
-        if (relay !== undefined) relay.end();
+        if (relaying !== undefined) relaying.end();
         else abort.abort();
       },
       destroy: () => {
@@ -208,12 +144,16 @@ export class KubeProxy {
         res.destroy();
       },
     });
-    // The caller went away: stop asking the API server.
+    // The caller went away. A watch, a followed log or an upload is stopped at once; any other answer
+    // is left to arrive and is thrown away (undici's dump, up to 128 KiB), so its connection to the API
+    // server stays open for the next request: over HTTP/1.1, cancelling a request means closing its
+    // connection, and a new one costs a TLS handshake (kubectl proxy, over HTTP/2, resets one stream).
     let callerGone = false;
+    let keepsUpstream = false;
     res.on('close', () => {
       if (res.writableFinished) return;
       callerGone = true;
-      abort.abort();
+      if (!keepsUpstream) abort.abort();
     });
     try {
       const { path, url } = this.connection.target(route.pathAndQuery);
@@ -225,6 +165,7 @@ export class KubeProxy {
         record.notes.push('the client closed the connection while sending the body');
         return;
       }
+      keepsUpstream = !route.longRunning && body.kind !== 'stream' && !callerGone;
       let sent: Sent<ProxiedResponse>;
       try {
         // The connection's retry policy, less its 429/503 retries: those go back to the caller's own client.
@@ -260,10 +201,18 @@ export class KubeProxy {
         return;
       }
       if (sent.tokenChanged) record.notes.push('401: token re-read; the next request uses the new one');
+      if (callerGone) {
+        void sent.result.response.body.dump().catch(() => {});
+        return;
+      }
       // A watch, a followed log, or a body of unknown length may be slow to come: stream it as it does.
       const streaming = route.longRunning || sent.result.response.headers['content-length'] === undefined;
-      const relaying = this.relay(sent.result.response, res, record, streaming);
-      relay = relaying;
+      relaying = relay(sent.result.response, res, record, {
+        streaming,
+        keepsUpstream,
+        shuttingDown: this.shuttingDown,
+        log: this.log,
+      });
       await relaying.done;
     } finally {
       untrack();
@@ -277,53 +226,6 @@ export class KubeProxy {
     } else if (reason.kind === 'ca') {
       record.notes.push('retried with the reloaded CA');
     }
-  }
-
-  /** Pass the API server's response on as it arrives: status, headers minus hop-by-hop, body chunk by chunk. */
-  private relay(
-    response: Dispatcher.ResponseData,
-    res: ServerResponse,
-    record: AccessRecord,
-    streaming: boolean,
-  ): { done: Promise<void>; end(): void } {
-    const headers = downstreamResponseHeaders(pairsFromHeaderRecord(response.headers));
-    if (this.shuttingDown) headers.push(['Connection', 'close']);
-    this.log.verbose(`< ${response.statusCode} ${response.statusText || STATUS_CODES[response.statusCode] || ''}`);
-    res.writeHead(response.statusCode, response.statusText || STATUS_CODES[response.statusCode], headers.flat());
-    // A watch's client should see the 200 before the first event. Any other answer is sent with its
-    // first chunk of body: one write instead of two.
-    if (streaming) res.flushHeaders();
-    const body = response.body;
-    let ending = false;
-    const done = new Promise<void>((resolve) => {
-      body.on('data', (chunk: Buffer) => {
-        record.bytes += chunk.length;
-      });
-      body.on('error', (err) => {
-        if (ending) return;
-        record.notes.push(`error: the API server's response broke off (${(err as NodeJS.ErrnoException).code ?? err.message})`);
-        record.always = true;
-        res.destroy();
-      });
-      res.on('close', () => {
-        if (!res.writableFinished && !ending && !body.readableEnded) {
-          record.notes.push('the client closed the connection');
-          body.destroy();
-        }
-        resolve();
-      });
-      body.pipe(res);
-    });
-    return {
-      done,
-      end: () => {
-        // A clean end for the client: the final chunk, as when the API server ends a watch itself.
-        ending = true;
-        body.unpipe(res);
-        body.destroy();
-        res.end();
-      },
-    };
   }
 
   // ---- connection upgrades (exec, attach, port-forward) ------------------------------------------
@@ -398,18 +300,4 @@ export class KubeProxy {
     await Promise.race([this.connection.close(outcome !== 'done'), sleep(FINAL_CLOSE_MS)]);
     process.stderr.write('stopped\n');
   }
-}
-
-function listenError(err: unknown, where: string): ExitError {
-  const code = (err as NodeJS.ErrnoException).code ?? '';
-  const why: Record<string, string> = {
-    EADDRINUSE: 'the address is already in use: is another proxy running? pick another --port (0 = any free port)',
-    EACCES: 'permission denied: ports below 1024 need privileges; or the socket directory is not writable',
-    EADDRNOTAVAIL: 'no network interface has that address: check --address',
-    ENOTFOUND: 'no such host: check --address',
-    ENOENT: 'the socket directory does not exist',
-  };
-  return new ExitError(EXIT.CONNECTION, `cannot listen on ${where} (${code || 'error'}): ${why[code] ?? (err as Error).message}`, {
-    cause: err,
-  });
 }

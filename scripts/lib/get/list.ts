@@ -8,6 +8,7 @@
 // to the last key seen was printed once. The rest then comes from the newer list; a warning on
 // stderr says so.
 
+import { keepHeapSmall } from '../heap.ts';
 import type { ApiClient } from '../http.ts';
 import { parseJson } from '../json.ts';
 import type { Log } from '../log.ts';
@@ -79,6 +80,7 @@ export async function* listPages(client: Pick<ApiClient, 'send'>, scope: Scope, 
   let lastKey: string | undefined;
   let skipThrough: string | undefined;
   let handedOn = 0;
+  keepHeapSmall();
   for (;;) {
     let body: ListBody;
     try {

@@ -179,6 +179,14 @@ test        pod-reader   2018-06-25T11:20:00Z'
   assert_equal "$status" 1
 }
 
+@test "jsonpath templates generated from kubectl's dialect and stray characters print as kubectl prints them" {
+  # test/fuzz/jsonpath-parity.ts: fast-check templates, each through kubectl and get.ts in one pod;
+  # stdout, stderr and exit status must match (where kubectl 1.32 panics, get.ts must not).
+  run -0 --separate-stderr in_pod --service-account test/default -- \
+    node --import tsx test/fuzz/jsonpath-parity.ts --runs 30 --seed 20261202
+  assert_output --regexp '^jsonpath parity: 30 templates, seed 20261202, [0-9]+ on which kubectl panicked, 0 differences$'
+}
+
 # ---------------------------------------------------------------------------------------------
 # Errors
 

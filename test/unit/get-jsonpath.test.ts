@@ -107,6 +107,28 @@ describe('kubectl -o jsonpath', () => {
     assert.equal(run('{.items[?(@.metadata.name>="gateway-m")].metadata.name}'), 'gateway-m4wzt kube-in-pod-sandbox');
   });
 
+  it("names what a filter cannot filter as Go's %v does: <nil> for a null, <invalid reflect.Value> inside an empty range", () => {
+    // kubectl 1.32.4 on the gateway DaemonSet (test/fuzz/jsonpath-parity.ts found the second).
+    const notFilterable = (template: string, data: unknown) => {
+      try {
+        executeJsonPath(parseJsonPath(template), data);
+      } catch (err) {
+        assert.ok(err instanceof JsonPathExecutionError);
+        return err.message;
+      }
+      assert.fail(`${template} did not fail`);
+    };
+    assert.equal(notFilterable('{.a[?(@.x)]}', { a: null }), '<nil> is not array or slice and cannot be filtered');
+    assert.equal(
+      notFilterable('{range .missing}{[?(@.x)]}{end}', {}),
+      '<invalid reflect.Value> is not array or slice and cannot be filtered',
+    );
+    assert.equal(
+      notFilterable('{range .a}{[?(@.x)]}{end}', { a: null }),
+      '<invalid reflect.Value> is not array or slice and cannot be filtered',
+    );
+  });
+
   it('reads a field of an object only: a list has no .0 or .length in kubectl', () => {
     assert.equal(run('{.items.0}{.items.length}'), '');
   });

@@ -121,12 +121,14 @@ class Execution {
         this.beginRange--;
         this.inRange++;
         this.rootNodes = nodes.slice(i + 1);
+        // Go hands the body value.Interface(), or nil when there are no results; reflect.ValueOf(nil)
+        // is the zero Value, which a filter prints as <invalid reflect.Value>: here, undefined.
         if (results.length > 0) {
           for (const value of results) {
             this.rootNodes = nodes.slice(i + 1);
-            fullResult.push(...this.findResults(value));
+            fullResult.push(...this.findResults(value ?? undefined));
           }
-        } else this.findResults(null);
+        } else this.findResults(undefined);
         this.inRange--;
         const resume = nodes.indexOf(this.lastEndNode as Node, i + 1);
         if (resume !== -1) i = resume;
@@ -218,7 +220,10 @@ class Execution {
   private filter(values: Value[], node: Extract<Node, { type: 'filter' }>): Value[] {
     const results: Value[] = [];
     for (const value of values) {
-      if (!Array.isArray(value)) throw new JsonPathExecutionError(`${goValueText(value)} is not array or slice and cannot be filtered`);
+      if (!Array.isArray(value)) {
+        const text = value === undefined ? '<invalid reflect.Value>' : goValueText(value);
+        throw new JsonPathExecutionError(`${text} is not array or slice and cannot be filtered`);
+      }
       for (const item of value) {
         let lefts: Value[];
         try {

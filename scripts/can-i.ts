@@ -148,7 +148,8 @@ await runScript(
     options: OPTIONS,
     arguments: [
       { name: 'VERB', required: false },
-      { name: 'RESOURCE', required: false },
+      // canIQuery counts the arguments itself, to say what kubectl says of too many.
+      { name: 'RESOURCE', required: false, repeated: true },
     ],
   },
   main,

@@ -219,6 +219,14 @@ whoami_parity() {
 # ---------------------------------------------------------------------------------------------
 # What kubectl does not show, or shows alike only in part
 
+@test "can-i answers generated questions (verbs, short, kind-cased, group-qualified and unknown resources, names, flags) as kubectl does" {
+  # test/fuzz/kubectl-parity.ts: each question through kubectl auth can-i and can-i.ts in one pod; the
+  # same stdout, stderr and exit status, or for arguments kubectl refuses, its first line with exit 2.
+  run -0 --separate-stderr in_pod --service-account test/default -- \
+    node --import tsx test/fuzz/kubectl-parity.ts can-i --runs 30 --seed 20261202
+  assert_output --regexp '^can-i parity: 30 inputs, seed 20261202, [0-9]+ refused as usage errors, 0 on which kubectl panicked, 0 differences$'
+}
+
 @test "can-i sends the same reviews as kubectl: the server reads the same question from both" {
   # kubectl sends protobuf; kubectl -v=9 logs the server's answer, which for an access review echoes
   # the spec the server decoded. The script's --print-curl is its request: run, its answer must echo

@@ -180,11 +180,11 @@ test        pod-reader   2018-06-25T11:20:00Z'
 }
 
 @test "jsonpath templates generated from kubectl's dialect and stray characters print as kubectl prints them" {
-  # test/fuzz/jsonpath-parity.ts: fast-check templates, each through kubectl and get.ts in one pod;
+  # test/fuzz/kubectl-parity.ts: fast-check templates, each through kubectl and get.ts in one pod;
   # stdout, stderr and exit status must match (where kubectl 1.32 panics, get.ts must not).
   run -0 --separate-stderr in_pod --service-account test/default -- \
-    node --import tsx test/fuzz/jsonpath-parity.ts --runs 30 --seed 20261202
-  assert_output --regexp '^jsonpath parity: 30 templates, seed 20261202, [0-9]+ on which kubectl panicked, 0 differences$'
+    node --import tsx test/fuzz/kubectl-parity.ts jsonpath --runs 30 --seed 20261202
+  assert_output --regexp '^jsonpath parity: 30 inputs, seed 20261202, [0-9]+ refused as usage errors, [0-9]+ on which kubectl panicked, 0 differences$'
 }
 
 # ---------------------------------------------------------------------------------------------

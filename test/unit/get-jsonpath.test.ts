@@ -108,7 +108,7 @@ describe('kubectl -o jsonpath', () => {
   });
 
   it("names what a filter cannot filter as Go's %v does: <nil> for a null, <invalid reflect.Value> inside an empty range", () => {
-    // kubectl 1.32.4 on the gateway DaemonSet (test/fuzz/jsonpath-parity.ts found the second).
+    // kubectl 1.32.4 on the gateway DaemonSet (test/fuzz/kubectl-parity.ts found the second).
     const notFilterable = (template: string, data: unknown) => {
       try {
         executeJsonPath(parseJsonPath(template), data);

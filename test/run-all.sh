@@ -95,6 +95,12 @@ unit_fail=$(sed -n 's/^# fail //p' "$log_dir/unit.tap" | tail -1)
 unit_skip=$(sed -n 's/^# skipped //p' "$log_dir/unit.tap" | tail -1)
 if [ -z "$unit_pass" ]; then cat "$log_dir/unit.tap"; unit_fail=1; unit_pass=0; unit_skip=0; fi
 [ "$unit_status" -ne 0 ] && [ "${unit_fail:-0}" -eq 0 ] && unit_fail=1
+if [ "${unit_fail:-0}" -gt 0 ]; then
+  # The failing tests at every depth, each with node's diagnostics (the YAML block up to "..."),
+  # so a failure that does not repeat on a second run can still be read.
+  echo "-- the failing unit tests, with what node:test said of them:"
+  awk '/^ *not ok /{show=1} show{print} show && /^ *\.\.\.$/{show=0}' "$log_dir/unit.tap"
+fi
 count "${unit_pass:-0}" "${unit_fail:-0}" "${unit_skip:-0}"
 
 echo

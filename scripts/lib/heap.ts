@@ -12,12 +12,8 @@
 
 import { setFlagsFromString } from 'node:v8';
 
-let set = false;
-
-/** Keep the young generation at its initial size and grow the old one by 20% of what is alive. */
+/** Keep the young generation at its initial size and grow the old one by 20% of what is alive (idempotent). */
 export function keepHeapSmall(): void {
-  if (set) return;
-  set = true;
   setFlagsFromString('--semi-space-growth-factor=1');
   setFlagsFromString('--heap-growing-percent=20');
 }

@@ -17,19 +17,26 @@
 #                                   literally and in this order (the glob *TEXT1*TEXT2*)
 # Every run in one .bats file shares one PKI (KUBE_IN_POD_PKI_DIR), made on first use.
 
-REPO_ROOT=$(cd "$BATS_TEST_DIRNAME/.." && pwd)
+# This file is sourced before every test, so it forks nothing it can avoid: a fork costs milliseconds
+# on a small VM, and a `$(…)` or a bats `load` per line added up to a quarter of a second per test.
+# bats makes BATS_TEST_DIRNAME absolute (it is test/).
+REPO_ROOT=${BATS_TEST_DIRNAME%/*}
 export REPO_ROOT
 
-load "$REPO_ROOT/node_modules/bats-support/load"
-load "$REPO_ROOT/node_modules/bats-assert/load"
-
-_common_tmpdir() { printf '%s' "${BATS_TEST_TMPDIR:-$BATS_FILE_TMPDIR}"; }
+# bats-support and bats-assert: what their load.bash files source, without a `$(dirname …)` per file.
+for _helper in "$REPO_ROOT"/node_modules/bats-support/src/*.bash "$REPO_ROOT"/node_modules/bats-assert/src/*.bash; do
+  # shellcheck source=/dev/null # the packages' own files
+  source "$_helper"
+done
+unset _helper
 
 make_hermetic() {
-  export HOME
-  HOME="$(_common_tmpdir)/home"
+  export HOME=${BATS_TEST_TMPDIR:-$BATS_FILE_TMPDIR}/home
   mkdir -p "$HOME"
   unset KUBECONFIG HTTPS_PROXY HTTP_PROXY NO_PROXY ALL_PROXY https_proxy http_proxy no_proxy all_proxy
+  # The host's trust-store settings are not the test's either (fixtures/pod unsets them for a Pod too);
+  # NODE_EXTRA_CA_CERTS would also cost every node process ~40 ms to read the bundle at start.
+  unset NODE_EXTRA_CA_CERTS SSL_CERT_FILE SSL_CERT_DIR CURL_CA_BUNDLE REQUESTS_CA_BUNDLE
   # `npm test` exports its whole config as npm_* variables, which every `npx` (the scripts'
   # shebang) would then warn about; with a fresh HOME npm no longer reads ~/.npmrc either, so
   # keep its update notice out of the scripts' stderr too.
@@ -52,7 +59,7 @@ require_sandbox() {
   local reason status=0 answer=${BATS_FILE_TMPDIR:-/nonexistent}/sandbox-check${*// /_}
   # The answer does not change during a run: ask fixtures/pod once per file.
   if [[ -f $answer ]]; then
-    { read -r status; reason=$(cat); } <"$answer"
+    { read -r status; IFS= read -r -d '' reason || true; } <"$answer"
   else
     reason=$("$REPO_ROOT/fixtures/pod" --check "$@" 2>&1) || status=$?
     [[ -d ${BATS_FILE_TMPDIR:-} ]] && printf '%s\n%s' "$status" "$reason" >"$answer"
@@ -83,9 +90,13 @@ in_pod() {
     flags+=("$arg")
   done
   if [[ ${KUBE_IN_POD_KEEP:-1} == 1 && ${#flags[@]} -lt $# && -n ${BATS_FILE_TMPDIR:-} ]]; then
-    local key
-    key=$(printf '%s\0' "${flags[@]}" | sha256sum)
-    "$REPO_ROOT/fixtures/pod" --keep "$BATS_FILE_TMPDIR/pods/${key:0:16}" "$@"
+    # The directory is named after the flags, without a fork where they make a short name (fixtures/pod
+    # --keep restarts a sandbox whose options differ, so two flag lists sharing a name cost a restart,
+    # never a wrong sandbox).
+    local key=${flags[*]:-default}
+    key=${key//[^A-Za-z0-9.=-]/_}
+    ((${#key} <= 64)) || { key=$(printf '%s\0' "${flags[@]}" | sha256sum) && key=${key:0:16}; }
+    "$REPO_ROOT/fixtures/pod" --keep "$BATS_FILE_TMPDIR/pods/$key" "$@"
   else
     "$REPO_ROOT/fixtures/pod" "$@"
   fi
@@ -93,11 +104,20 @@ in_pod() {
 
 start_apiserver() {
   local dir
-  dir=$(mktemp -d "$(_common_tmpdir)/apiserver.XXXXXX")
+  dir=$(mktemp -d "${BATS_TEST_TMPDIR:-$BATS_FILE_TMPDIR}/apiserver.XXXXXX")
   APISERVER_LOG=$dir/server.log
   APISERVER_ADMIN_TOKEN_FILE=$dir/admin-token
+  # The server's bundle, as fixtures/pod starts it (fixtures/cached-bundle; ~0.8 s less per start than
+  # the tsx loader), or tsx where it cannot be built or KUBE_IN_POD_TSX=1 asks for it. The bundle's
+  # default --state would be found relative to the bundle's file, so it is given.
+  local -a run=(node --import tsx fixtures/apiserver.ts)
+  local bundle
+  if [[ ${KUBE_IN_POD_TSX:-0} != 1 ]] && bundle=$("$REPO_ROOT/fixtures/cached-bundle" "$REPO_ROOT/fixtures/apiserver.ts"); then
+    run=(node "$bundle")
+    [[ " $* " == *" --state "* || " $* " == *" --state="* ]] || run+=(--state "$REPO_ROOT/fixtures/cluster")
+  fi
   # 3>&-: bats waits for fd 3 to close; a background server must not hold it.
-  (cd "$REPO_ROOT" && exec node --import tsx fixtures/apiserver.ts --listen 127.0.0.1:0 \
+  (cd "$REPO_ROOT" && exec "${run[@]}" --listen 127.0.0.1:0 \
     --pki-dir "$KUBE_IN_POD_PKI_DIR" --admin-token-file "$APISERVER_ADMIN_TOKEN_FILE" \
     --ready-file "$dir/ready" "$@") </dev/null >"$APISERVER_LOG" 2>&1 3>&- &
   APISERVER_PID=$!

@@ -18,6 +18,7 @@ setup() {
   # P1: the floor and node -e 0 are the bases (ratio 1); every tool has wall, CPU and RSS.
   run -0 jq -r '.tables[] | select(.id == "p1-get") | .rows[] | "\(.command) | \(."wall ÷ floor" | type) | \(."peak RSS" | type)"' <<<"$json"
   assert_line 'floor: bare node, node:https | number | number'
+  assert_line 'bound: undici Client alone, bundled (undici-floor.cjs) | number | number'
   assert_line 'node dist/get-daemonset.mjs | number | number'
   assert_line 'node dist/kube-in-pod.mjs get-daemonset | number | number'
   assert_line 'kubectl get --raw | number | number'
@@ -27,6 +28,8 @@ setup() {
   run -0 jq -r '.tables[] | select(.id == "p1-help") | .rows[] | "\(.command) \(."wall ÷ node -e 0")"' <<<"$json"
   assert_line 'node -e 0 1'
   assert_line --regexp '^node dist/get-daemonset.mjs --help [0-9.]+$'
+  assert_line --regexp '^bound: node on an empty \.mjs [0-9.]+$'
+  assert_line --regexp "^bound: node on a \\.mjs of get-daemonset\\.mjs's size that runs nothing [0-9.]+\$"
   # P2: kubectl at both sizes, and get.ts's RSS against its own at the smaller list.
   run -0 jq -r '.tables[] | select(.id == "p2-list") | .rows[] | "\(.command) \(."extra ConfigMaps") \(."peak RSS" | type)"' <<<"$json"
   assert_line 'kubectl get configmaps -A -o name 100 number'

@@ -130,7 +130,8 @@ write_server() {
 @test "the pod environment is kubelet's for the kubernetes service and leaks nothing from the host" {
   require_sandbox
   HTTPS_PROXY=http://proxy.invalid:3128 https_proxy=http://proxy.invalid:3128 NO_PROXY=x KUBECONFIG=/etc/kubeconfig \
-    KUBERNETES_SERVICE_HOST=10.0.0.1 run -0 in_pod -- sh -c 'env | sort; ls -A "$HOME" | wc -l'
+    KUBERNETES_SERVICE_HOST=10.0.0.1 NODE_EXTRA_CA_CERTS=/etc/ssl/certs/ca-certificates.crt SSL_CERT_FILE=/x \
+    SSL_CERT_DIR=/x CURL_CA_BUNDLE=/x REQUESTS_CA_BUNDLE=/x run -0 in_pod -- sh -c 'env | sort; ls -A "$HOME" | wc -l'
   assert_line 'KUBERNETES_SERVICE_HOST=127.0.0.1'
   assert_line 'KUBERNETES_SERVICE_PORT=443'
   assert_line 'KUBERNETES_SERVICE_PORT_HTTPS=443'
@@ -143,6 +144,7 @@ write_server() {
   assert_line --regexp '^KUBE_IN_POD_ADMIN_TOKEN_FILE=/'
   assert_line --regexp '^KUBE_IN_POD_CA_FILE=/'
   refute_line --regexp '^(KUBECONFIG|HTTPS?_PROXY|https?_proxy|NO_PROXY|no_proxy)='
+  refute_line --regexp '^(NODE_EXTRA_CA_CERTS|SSL_CERT_FILE|SSL_CERT_DIR|CURL_CA_BUNDLE|REQUESTS_CA_BUNDLE)='
   refute_line --regexp '^_KIP_'
   refute_line "HOME=$HOME"
   assert_line --index $((${#lines[@]} - 1)) '0'
@@ -492,6 +494,20 @@ write_server() {
     sleep 0.02
   done
   run ! pgrep -f "$keep/sa"
+}
+
+@test "a command in the pod, one-shot or kept, has the descriptors its caller gave it and no other" {
+  require_sandbox
+  local keep=$BATS_TEST_TMPDIR/kept given
+  # What a command started here gets: find lists its own descriptors, those it reads with included.
+  local -a list_fds=(find /proc/self/fd -mindepth 1 -maxdepth 1 -printf '%f\n')
+  given=$("${list_fds[@]}" | sort -n)
+  run -0 "$REPO_ROOT/fixtures/pod" -- "${list_fds[@]}"
+  assert_equal "$(sort -n <<<"$output")" "$given"
+  # A kept sandbox's lock (held by fixtures/pod while the command runs) and its polling FIFO stay out.
+  run -0 "$REPO_ROOT/fixtures/pod" --keep "$keep" -- true
+  run -0 "$REPO_ROOT/fixtures/pod" --keep "$keep" -- "${list_fds[@]}"
+  assert_equal "$(sort -n <<<"$output")" "$given"
 }
 
 @test "a kept sandbox passes the command's exit status, stdin and a missing command through" {

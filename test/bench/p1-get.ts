@@ -10,6 +10,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { lazyImports } from '../../tools/lazy-imports.ts';
 import { timeProcesses, type ProcessStats } from './processes.ts';
 import { mib, ms, text, times, type Table } from './report.ts';
 import { ratio } from './stats.ts';
@@ -56,6 +57,8 @@ async function makeBounds(repo: string, bundle: string): Promise<Bounds> {
     minify: true,
     outfile: bounds.undiciFloor,
     logLevel: 'warning',
+    // As the bundles are built: without node:http2, which undici loads only to read its constants.
+    plugins: [lazyImports(repo)],
   });
   writeFileSync(bounds.emptyModule, '');
   writeFileSync(bounds.inertModule, `/*${readFileSync(bundle, 'latin1').replaceAll('*/', '* ')}*/`, 'latin1');

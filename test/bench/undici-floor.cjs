@@ -1,7 +1,8 @@
 // The least a tool built on undici can cost for npm run bench's P1: floor.mjs's GET (the
 // service-account CA and token, the body to stdout) through undici's Client alone, no Agent, Pool or
 // request API, and its HTTP parser compiled by Liftoff only, as scripts/lib/undici.ts does. p1-get.ts
-// bundles it with esbuild, minified as tools/build.ts does, so module resolution costs nothing.
+// bundles it with esbuild, minified and without node:http2 as tools/build.ts does, so module
+// resolution costs nothing.
 // What separates this row from the floor is undici itself; what separates a bundle from this row is
 // the project's own code. Plain JavaScript (CommonJS, as undici is), run with bare `node`.
 require('node:v8').setFlagsFromString('--liftoff-only');

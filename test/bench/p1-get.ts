@@ -16,6 +16,8 @@ import { mib, ms, text, times, type Table } from './report.ts';
 import { ratio } from './stats.ts';
 
 const SA_DIR = '/var/run/secrets/kubernetes.io/serviceaccount';
+/** The one-tool bundle the rows time, relative to the repository. */
+const BUNDLE = 'dist/get-daemonset.mjs';
 const DAEMONSET_PATH = '/apis/apps/v1/namespaces/test/daemonsets/gateway?resourceVersion=0';
 const PYTHON_READ =
   'from kubernetes import client, config; config.load_incluster_config(); ' +
@@ -39,7 +41,7 @@ interface Bounds {
   inertModule: string;
 }
 
-async function makeBounds(repo: string, bundle: string): Promise<Bounds> {
+async function makeBounds(repo: string): Promise<Bounds> {
   const dir = mkdtempSync(path.join(tmpdir(), 'kube-in-pod-bench-'));
   const bounds = {
     dir,
@@ -61,12 +63,12 @@ async function makeBounds(repo: string, bundle: string): Promise<Bounds> {
     plugins: [lazyImports(repo)],
   });
   writeFileSync(bounds.emptyModule, '');
-  writeFileSync(bounds.inertModule, `/*${readFileSync(bundle, 'latin1').replaceAll('*/', '* ')}*/`, 'latin1');
+  writeFileSync(bounds.inertModule, `/*${readFileSync(path.join(repo, BUNDLE), 'latin1').replaceAll('*/', '* ')}*/`, 'latin1');
   return bounds;
 }
 
 function rows(repo: string, bounds: Bounds): { get: Row[]; help: Row[] } {
-  const bundle = path.join(repo, 'dist/get-daemonset.mjs');
+  const bundle = path.join(repo, BUNDLE);
   const multi = path.join(repo, 'dist/kube-in-pod.mjs');
   const curl = `curl -sf --cacert ${SA_DIR}/ca.crt -H "Authorization: Bearer $(cat ${SA_DIR}/token)" "https://kubernetes.default.svc${DAEMONSET_PATH}"`;
   return {
@@ -126,7 +128,7 @@ function table(id: string, title: string, list: Row[], stats: ProcessStats[], ba
 }
 
 export async function benchGet(repo: string, runs: number): Promise<Table[]> {
-  const bounds = await makeBounds(repo, path.join(repo, 'dist/get-daemonset.mjs'));
+  const bounds = await makeBounds(repo);
   let getStats: ProcessStats[];
   let helpStats: ProcessStats[];
   const { get, help } = rows(repo, bounds);

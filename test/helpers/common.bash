@@ -92,9 +92,9 @@ in_pod() {
   if [[ ${KUBE_IN_POD_KEEP:-1} == 1 && ${#flags[@]} -lt $# && -n ${BATS_FILE_TMPDIR:-} ]]; then
     # The directory is named after the flags, without a fork where they make a short name (fixtures/pod
     # --keep restarts a sandbox whose options differ, so two flag lists sharing a name cost a restart,
-    # never a wrong sandbox).
+    # never a wrong sandbox). No dots: a name of "." or ".." would be another directory.
     local key=${flags[*]:-default}
-    key=${key//[^A-Za-z0-9.=-]/_}
+    key=${key//[^A-Za-z0-9=-]/_}
     ((${#key} <= 64)) || { key=$(printf '%s\0' "${flags[@]}" | sha256sum) && key=${key:0:16}; }
     "$REPO_ROOT/fixtures/pod" --keep "$BATS_FILE_TMPDIR/pods/$key" "$@"
   else

@@ -158,7 +158,7 @@ child.on("close", (code, name) => { process.stderr.write(err); process.stdout.wr
 @test "get-daemonset --watch stops on SIGINT with exit 130 and on SIGTERM with exit 143, its output complete" {
   for pair in SIGINT:130 SIGTERM:143; do
     run -0 --separate-stderr in_pod --service-account test/default -- node -e "$SIGNAL_RUNNER" "${pair%:*}" 'gateway   20' \
-      node --import tsx scripts/get-daemonset.ts gateway -o status --watch
+      scripts/get-daemonset.ts gateway -o status --watch
     assert_output "$STATUS_TABLE
 exit ${pair#*:} signal null"
     assert_stderr ''
@@ -181,7 +181,7 @@ exit ${pair#*:} signal null"
       args=("${flags[@]}")
       [ "$script" = serviceaccount ] && args+=(--check)
       run -0 --separate-stderr node -e "$SIGNAL_RUNNER" "${pair%:*}" '> authorization: Bearer <redacted>' \
-        node --import tsx "scripts/$script.ts" "${args[@]}"
+        "scripts/$script.ts" "${args[@]}"
       assert_output "exit ${pair#*:} signal null"
       refute_stderr --partial error:
     done

@@ -12,7 +12,6 @@ DAEMONSET_PATH='/apis/apps/v1/namespaces/test/daemonsets/gateway?resourceVersion
 
 setup_file() {
   load helpers/common
-  export KUBE_IN_POD_PKI_DIR="$BATS_FILE_TMPDIR/pki"
   start_apiserver
   # The server's PKI: ca.crt, and a client certificate for kube-in-pod:admin (group system:masters).
   export ADMIN_CERT ADMIN_KEY

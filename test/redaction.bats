@@ -10,7 +10,6 @@ bats_require_minimum_version 1.5.0
 
 setup_file() {
   load helpers/common
-  export KUBE_IN_POD_PKI_DIR="$BATS_FILE_TMPDIR/pki"
   # The scripts run as the bundles people copy into debug images (the same code as scripts/*.ts,
   # built from this tree; a third of the start-up cost of the tsx loader, which the matrix pays
   # ~190 times). Its tests then run side by side: each case has its own secrets and files.

@@ -15,7 +15,9 @@
 #   stop_apiserver                  stop it (call from teardown)
 #   in_order TEXT...                a regexp for assert_output/assert_stderr --regexp matching the TEXTs
 #                                   literally and in this order (the glob *TEXT1*TEXT2*)
-# Every run in one .bats file shares one PKI (KUBE_IN_POD_PKI_DIR), made on first use.
+#   pause SECONDS                   sleep without a fork (fixtures/pause.bash), for polling loops
+# Every file of a bats run shares one PKI (KUBE_IN_POD_PKI_DIR) and the bundles of the scripts and the
+# fake apiserver (KUBE_IN_POD_BUNDLES), made once by test/setup_suite.bash.
 
 # This file is sourced before every test, so it forks nothing it can avoid: a fork costs milliseconds
 # on a small VM, and a `$(…)` or a bats `load` per line added up to a quarter of a second per test.
@@ -29,6 +31,10 @@ for _helper in "$REPO_ROOT"/node_modules/bats-support/src/*.bash "$REPO_ROOT"/no
   source "$_helper"
 done
 unset _helper
+# pause SECONDS: sleep without a fork, for polling loops.
+# shellcheck source=fixtures/pause.bash
+source "$REPO_ROOT/fixtures/pause.bash"
+PAUSE_FIFO=${BATS_FILE_TMPDIR:-${BATS_SUITE_TMPDIR:-/tmp}}/pause
 
 make_hermetic() {
   export HOME=${BATS_TEST_TMPDIR:-$BATS_FILE_TMPDIR}/home
@@ -107,12 +113,15 @@ start_apiserver() {
   dir=$(mktemp -d "${BATS_TEST_TMPDIR:-$BATS_FILE_TMPDIR}/apiserver.XXXXXX")
   APISERVER_LOG=$dir/server.log
   APISERVER_ADMIN_TOKEN_FILE=$dir/admin-token
-  # The server's bundle, as fixtures/pod starts it (fixtures/cached-bundle; ~0.8 s less per start than
-  # the tsx loader), or tsx where it cannot be built or KUBE_IN_POD_TSX=1 asks for it. The bundle's
-  # default --state would be found relative to the bundle's file, so it is given.
+  # The server's bundle, as fixtures/pod starts it (the run's, test/setup_suite.bash, else
+  # fixtures/cached-bundle's; ~0.8 s less per start than the tsx loader), or tsx where it cannot be
+  # built or KUBE_IN_POD_TSX=1 asks for it. The bundle's default --state would be found relative to
+  # the bundle's file, so it is given.
   local -a run=(node --import tsx fixtures/apiserver.ts)
-  local bundle
-  if [[ ${KUBE_IN_POD_TSX:-0} != 1 ]] && bundle=$("$REPO_ROOT/fixtures/cached-bundle" "$REPO_ROOT/fixtures/apiserver.ts"); then
+  local bundle=${KUBE_IN_POD_BUNDLES:-/nonexistent}/fixtures/apiserver.ts
+  if [[ ${KUBE_IN_POD_TSX:-0} != 1 ]] &&
+    { { [[ -f $bundle ]] && bundle=$(<"$bundle"); } ||
+      bundle=$("$REPO_ROOT/fixtures/cached-bundle" "$REPO_ROOT/fixtures/apiserver.ts"); }; then
     run=(node "$bundle")
     [[ " $* " == *" --state "* || " $* " == *" --state="* ]] || run+=(--state "$REPO_ROOT/fixtures/cluster")
   fi
@@ -127,7 +136,7 @@ start_apiserver() {
       fail "fake apiserver did not become ready; log $APISERVER_LOG:"$'\n'"$(cat "$APISERVER_LOG")"
       return 1
     fi
-    sleep 0.02
+    pause 0.02
   done
   local ready
   ready=$(<"$dir/ready")

@@ -1,7 +1,8 @@
+#!/usr/bin/env -S npx tsx
 // A stand-in upstream for test/proxy.bats: answers every request with what it received (method,
 // target, headers as sent), so a test can see exactly which headers proxy.ts passes on. Prints
 // "Starting to serve on 127.0.0.1:PORT" like the proxies, so the same helper waits for it.
-// Usage: node --import tsx test/helpers/header-echo.ts [ADDRESS]   (default 127.0.0.1; stops on SIGTERM)
+// Usage: test/helpers/header-echo.ts [ADDRESS]   (default 127.0.0.1; stops on SIGTERM)
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 

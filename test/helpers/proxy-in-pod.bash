@@ -12,8 +12,9 @@
 #   admin_curl ARGS...         curl straight to the API server as cluster-admin (TEST-ONLY credentials)
 #   wait_for_match FILE REGEX  wait up to 5 s for a line matching REGEX in FILE
 #
-# proxy.ts runs as `node --import tsx`, one process: through `npx tsx` (npm → sh -c → tsx → node)
-# a SIGTERM sent to the first process never reaches the script.
+# proxy.ts and header-echo.ts run through their `npx tsx` shebang, which in the suites is
+# test/helpers/bin/npx: it execs node, so the process a test signals is the script's. (Through the real
+# npx, npm → sh -c → tsx → node, a SIGTERM sent to the first process never reaches the script.)
 # Needs: $REPO_ROOT (test/helpers/common.bash) and $WORK (a directory outside the pod's mounts).
 set -euo pipefail
 
@@ -57,7 +58,7 @@ serve() {
 start_proxy() {
   local name=$1
   shift
-  serve "$name" node --import tsx "$REPO_ROOT/scripts/proxy.ts" --port 0 "$@"
+  serve "$name" proxy.ts --port 0 "$@"
 }
 
 start_kubectl_proxy() {

@@ -1,0 +1,65 @@
+# test/setup_suite.bash — sourced by bats once per run, before the first .bats file (bats-core's
+# setup_suite: what it exports, every test sees). It makes once what each file, or each command in a
+# pod, would otherwise make again:
+#   KUBE_IN_POD_BUNDLES   a directory naming the esbuild bundle (fixtures/cached-bundle) of every tool
+#                         in scripts/, of the fake apiserver, the cluster DNS and proxy.bats's echo
+#                         server: the file
+#                         $KUBE_IN_POD_BUNDLES/scripts/get-api.ts holds the path of scripts/get-api.ts's
+#                         bundle. (A path, not a link: node runs a linked file under its real name, and
+#                         the server starts only when run under its own.) The suites' npx
+#                         (test/helpers/bin/npx), start_apiserver and fixtures/pod read a bundle's
+#                         path there without asking fixtures/cached-bundle again, which hashes the
+#                         sources on every call: a dozen forks before each script a test runs.
+#   KUBE_IN_POD_PKI_DIR   one cluster PKI for the run, made here by the fake apiserver, instead of one
+#                         per file (four openssl runs each). Unless it is set already.
+# An entry that does not build is left out: its users fall back to cached-bundle, then to tsx, and
+# show the compile error there. A PKI that cannot be made leaves KUBE_IN_POD_PKI_DIR to each file.
+
+setup_suite() {
+  local repo_root=${BASH_SOURCE[0]%/*}/..
+  repo_root=$(cd "$repo_root" && pwd)
+  export KUBE_IN_POD_BUNDLES=$BATS_SUITE_TMPDIR/bundles
+  local entry file
+  local -a entries=("$repo_root"/fixtures/apiserver.ts "$repo_root"/fixtures/cluster-dns.ts "$repo_root"/test/helpers/header-echo.ts)
+  for file in "$repo_root"/scripts/*.ts; do
+    [[ $(head -n 1 "$file") == '#!/usr/bin/env -S npx tsx' ]] && entries+=("$file")
+  done
+  for entry in "${entries[@]}"; do
+    name_bundle "$repo_root" "$entry" &
+  done
+  wait
+  [[ -z ${KUBE_IN_POD_PKI_DIR:-} ]] || return 0
+  make_pki "$repo_root" "$BATS_SUITE_TMPDIR/pki" && export KUBE_IN_POD_PKI_DIR=$BATS_SUITE_TMPDIR/pki
+  return 0
+}
+
+# name_bundle REPO_ROOT ENTRY: build ENTRY's bundle (a script's with --as-script) and write its path
+# into KUBE_IN_POD_BUNDLES.
+name_bundle() {
+  local repo_root=$1 entry=$2 bundle
+  local -a as_script=()
+  [[ $entry == "$repo_root"/scripts/* ]] && as_script=(--as-script)
+  local name=$KUBE_IN_POD_BUNDLES/${entry#"$repo_root"/}
+  bundle=$("$repo_root/fixtures/cached-bundle" "${as_script[@]}" "$entry" 2>/dev/null) || return 0
+  mkdir -p "${name%/*}" && printf '%s\n' "$bundle" >"$name"
+}
+
+# make_pki REPO_ROOT DIR: the PKI the fake apiserver makes on its first start, in DIR.
+make_pki() {
+  local repo_root=$1 dir=$2 ready=$BATS_SUITE_TMPDIR/pki-server.ready
+  local -a server=(node --import tsx fixtures/apiserver.ts)
+  [[ -f $KUBE_IN_POD_BUNDLES/fixtures/apiserver.ts ]] &&
+    server=(node "$(<"$KUBE_IN_POD_BUNDLES/fixtures/apiserver.ts")" --state "$repo_root/fixtures/cluster")
+  (cd "$repo_root" && exec "${server[@]}" --listen 127.0.0.1:0 --pki-dir "$dir" --ready-file "$ready") \
+    </dev/null >"$BATS_SUITE_TMPDIR/pki-server.log" 2>&1 3>&- &
+  local pid=$! tries=0
+  # shellcheck source=fixtures/pause.bash
+  source "$repo_root/fixtures/pause.bash"
+  local PAUSE_FIFO=$BATS_SUITE_TMPDIR/pause
+  until [[ -s $ready ]]; do
+    kill -0 "$pid" 2>/dev/null && ((++tries < 3000)) || return 1
+    pause 0.02
+  done
+  kill -TERM "$pid"
+  wait "$pid" || true
+}

@@ -5,9 +5,11 @@
 #
 # The bats suites run side by side (bats --jobs, which needs GNU parallel: .ci/setup installs it),
 # one file per job, slowest first: each file keeps its own pod sandboxes (fixtures/pod --keep, see
-# in_pod in test/helpers/common.bash), so files share nothing but the cached bundles. Without GNU
-# parallel they run one after another. KUBE_IN_POD_TEST_JOBS sets the number of jobs (default 4: much
-# of a test's time is spent waiting on processes, not computing).
+# in_pod in test/helpers/common.bash), so files share nothing but what test/setup_suite.bash makes
+# once per run (the bundles and the PKI). Without GNU parallel they run one after another.
+# KUBE_IN_POD_TEST_JOBS sets the number of jobs. The default, 3, is what ran fastest on a 2-core VM:
+# the tests are mostly starting processes, and there forks slow each other down (the nine oldest
+# suites with the unit tests and checks: 147 s with 3 jobs, 177 s with 4, 182 s with 2).
 #
 # Usage: bash test/run-all.sh [BATS_FILE...]     (default: every test/*.bats)
 set -uo pipefail
@@ -51,9 +53,8 @@ checks() {
 }
 checks >"$log_dir/checks.out" 2>&1 &
 checks_pid=$!
-# node --test runs one test file per process, by default one at a time on a 2-core machine.
-node --import tsx --test --test-concurrency="${KUBE_IN_POD_UNIT_JOBS:-4}" --test-reporter=tap test/unit/*.test.ts \
-  >"$log_dir/unit.tap" 2>&1 &
+# Every unit test file in one process (test/unit/all.ts), each file a suite.
+node --import tsx --test-reporter=tap test/unit/all.ts >"$log_dir/unit.tap" 2>&1 &
 unit_pid=$!
 
 echo "== bats suites"
@@ -69,7 +70,7 @@ else
 fi
 jobs=()
 if command -v parallel >/dev/null && [ "${#suites[@]}" -gt 1 ]; then
-  jobs=(--jobs "${KUBE_IN_POD_TEST_JOBS:-4}")
+  jobs=(--jobs "${KUBE_IN_POD_TEST_JOBS:-3}")
 fi
 node_modules/bats/bin/bats --tap "${jobs[@]}" "${suites[@]}" | tee "$log_dir/bats.tap"
 bats_pass=$(grep -cE '^ok ' "$log_dir/bats.tap" | tr -d ' ')
@@ -86,7 +87,7 @@ cat "$log_dir/checks.out"
 read -r checks_passed checks_failed checks_skipped <"$log_dir/checks.count"
 count "$checks_passed" "$checks_failed" "$checks_skipped"
 
-echo "== unit tests (node --test)"
+echo "== unit tests (node:test, test/unit/all.ts)"
 unit_status=0
 wait "$unit_pid" || unit_status=$?
 grep -E '^(not )?ok |^# (pass|fail|skip)' "$log_dir/unit.tap" | grep -v '^ok .* # SKIP' | tail -n 200

@@ -53,11 +53,11 @@ make_pki() {
   (cd "$repo_root" && exec "${server[@]}" --listen 127.0.0.1:0 --pki-dir "$dir" --ready-file "$ready") \
     </dev/null >"$BATS_SUITE_TMPDIR/pki-server.log" 2>&1 3>&- &
   local pid=$! tries=0
-  # shellcheck source=fixtures/pause.bash
-  source "$repo_root/fixtures/pause.bash"
+  # shellcheck source=fixtures/poll.bash
+  source "$repo_root/fixtures/poll.bash"
   local PAUSE_FIFO=$BATS_SUITE_TMPDIR/pause
   until [[ -s $ready ]]; do
-    kill -0 "$pid" 2>/dev/null && ((++tries < 3000)) || return 1
+    running "$pid" && ((++tries < 3000)) || return 1
     pause 0.02
   done
   kill -TERM "$pid"

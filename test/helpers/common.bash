@@ -15,7 +15,7 @@
 #   stop_apiserver                  stop it (call from teardown)
 #   in_order TEXT...                a regexp for assert_output/assert_stderr --regexp matching the TEXTs
 #                                   literally and in this order (the glob *TEXT1*TEXT2*)
-#   pause SECONDS                   sleep without a fork (fixtures/pause.bash), for polling loops
+#   pause SECONDS, running PID      sleep, and kill -0 false for a zombie, without a fork (fixtures/poll.bash)
 # Every file of a bats run shares one PKI (KUBE_IN_POD_PKI_DIR) and the bundles of the scripts and the
 # fake apiserver (KUBE_IN_POD_BUNDLES), made once by test/setup_suite.bash.
 
@@ -31,9 +31,9 @@ for _helper in "$REPO_ROOT"/node_modules/bats-support/src/*.bash "$REPO_ROOT"/no
   source "$_helper"
 done
 unset _helper
-# pause SECONDS: sleep without a fork, for polling loops.
-# shellcheck source=fixtures/pause.bash
-source "$REPO_ROOT/fixtures/pause.bash"
+# pause SECONDS and running PID: polling without forks.
+# shellcheck source=fixtures/poll.bash
+source "$REPO_ROOT/fixtures/poll.bash"
 PAUSE_FIFO=${BATS_FILE_TMPDIR:-${BATS_SUITE_TMPDIR:-/tmp}}/pause
 
 make_hermetic() {
@@ -132,7 +132,7 @@ start_apiserver() {
   APISERVER_PID=$!
   local deadline=$((SECONDS + KUBE_IN_POD_READY_TIMEOUT))
   until [[ -s $dir/ready ]]; do
-    if ! kill -0 "$APISERVER_PID" 2>/dev/null || ((SECONDS >= deadline)); then
+    if ! running "$APISERVER_PID" || ((SECONDS >= deadline)); then
       fail "fake apiserver did not become ready; log $APISERVER_LOG:"$'\n'"$(cat "$APISERVER_LOG")"
       return 1
     fi

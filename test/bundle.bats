@@ -4,14 +4,15 @@
 # copied alone into an empty directory and run with bare node inside the pod sandbox, prints what its
 # scripts/<tool>.ts prints; the dispatcher's subcommands and links; delivery on stdin (`node - <
 # bundle`, for an image with node but no tar); the packed tarball installed offline. The bundles are
-# built once per file into $BATS_FILE_TMPDIR (npm pack builds dist/ itself, through prepack).
+# built once per run (tool_bundles, test/helpers/common.bash; npm pack builds dist/ itself, through
+# prepack).
 bats_require_minimum_version 1.5.0
 export BATS_NO_PARALLELIZE_WITHIN_FILE=true
 
 setup_file() {
   load helpers/common
-  export BUNDLES=$BATS_FILE_TMPDIR/dist
-  node --import tsx "$REPO_ROOT/tools/build.ts" --outdir "$BUNDLES" 2>/dev/null
+  export BUNDLES
+  BUNDLES=$(tool_bundles)
   # Every scripts/*.ts with the tsx shebang is a tool (tools/build.ts findTools).
   local file tools=()
   for file in "$REPO_ROOT"/scripts/*.ts; do

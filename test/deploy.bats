@@ -13,8 +13,8 @@ CONFIGMAP_LIMIT=1048576
 
 setup_file() {
   load helpers/common
-  export BUNDLES=$BATS_FILE_TMPDIR/dist
-  node --import tsx "$REPO_ROOT/tools/build.ts" --outdir "$BUNDLES" 2>/dev/null
+  export BUNDLES
+  BUNDLES=$(tool_bundles)
 }
 
 setup() {

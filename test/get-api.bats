@@ -120,9 +120,10 @@ setup() {
 }
 
 @test "the bundled get-api.mjs runs with plain node and prints what the script prints" {
-  node --import tsx "$REPO_ROOT/tools/build.ts" --outdir "$BATS_FILE_TMPDIR/dist" 2>/dev/null
+  local bundles
+  bundles=$(tool_bundles)
   expected=$(curl_in_pod /api)
-  run -0 --separate-stderr in_pod -- node "$BATS_FILE_TMPDIR/dist/get-api.mjs"
+  run -0 --separate-stderr in_pod -- node "$bundles/get-api.mjs"
   assert_output "$expected"
 }
 

@@ -13,8 +13,8 @@ setup_file() {
   # The scripts run as the bundles people copy into debug images (the same code as scripts/*.ts,
   # built from this tree; a third of the start-up cost of the tsx loader, which the matrix pays
   # ~190 times). Its tests then run side by side: each case has its own secrets and files.
-  export REDACTION_BUNDLES=$BATS_FILE_TMPDIR/dist
-  node --import tsx "$REPO_ROOT/tools/build.ts" --outdir "$REDACTION_BUNDLES" >/dev/null
+  export REDACTION_BUNDLES
+  REDACTION_BUNDLES=$(tool_bundles)
   start_apiserver
   export WRONG_CA=$BATS_FILE_TMPDIR/wrong-ca.crt
   openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 1 -subj /CN=not-the-cluster-ca \

@@ -16,6 +16,7 @@
 #   in_order TEXT...                a regexp for assert_output/assert_stderr --regexp matching the TEXTs
 #                                   literally and in this order (the glob *TEXT1*TEXT2*)
 #   pause SECONDS, running PID      sleep, and kill -0 false for a zombie, without a fork (fixtures/poll.bash)
+#   tool_bundles                    print the directory of this run's tools/build.ts bundles (built once)
 # Every file of a bats run shares one PKI (KUBE_IN_POD_PKI_DIR) and the bundles of the scripts and the
 # fake apiserver (KUBE_IN_POD_BUNDLES), made once by test/setup_suite.bash.
 
@@ -150,6 +151,18 @@ stop_apiserver() {
   kill -TERM "$APISERVER_PID" 2>/dev/null || true
   wait "$APISERVER_PID" 2>/dev/null || true
   unset APISERVER_PID
+}
+
+# tool_bundles: print the directory holding tools/build.ts's bundles (<tool>.mjs, kube-in-pod.mjs and
+# THIRD-PARTY-NOTICES, as `npm run build` writes dist/), built from this tree once per bats run by the
+# first file that asks; files run side by side, so the others wait for it on a lock. Tests only read it.
+tool_bundles() {
+  local dir=${BATS_RUN_TMPDIR:?}/dist
+  {
+    flock 9
+    [[ -e $dir/.built ]] || { node --import tsx "$REPO_ROOT/tools/build.ts" --outdir "$dir" >&2 && : >"$dir/.built"; }
+  } 9>"$BATS_RUN_TMPDIR/dist.lock" || return 1
+  printf '%s\n' "$dir"
 }
 
 # in_order TEXT...: an extended regular expression that matches the TEXTs literally, in this order,

@@ -144,7 +144,9 @@ gateway   20        20        20      1            20          0"
 
 # node RUNNER SIGNAL READY CMD...: run CMD, send it SIGNAL once READY appears on its stdout or stderr,
 # then print its output and "exit CODE signal NAME": unlike a shell's $?, this tells an exit code
-# from death by the signal.
+# from death by the signal. The scripts run under it with the suites' npx and its default runner
+# (env -u KUBE_IN_POD_SCRIPT_RUNNER), which execs node: the signal reaches the script, where through
+# the real npx it would reach npm.
 SIGNAL_RUNNER='
 const { spawn } = require("node:child_process");
 const [signal, ready, ...command] = process.argv.slice(1);
@@ -158,7 +160,7 @@ child.on("close", (code, name) => { process.stderr.write(err); process.stdout.wr
 @test "get-daemonset --watch stops on SIGINT with exit 130 and on SIGTERM with exit 143, its output complete" {
   for pair in SIGINT:130 SIGTERM:143; do
     run -0 --separate-stderr in_pod --service-account test/default -- node -e "$SIGNAL_RUNNER" "${pair%:*}" 'gateway   20' \
-      scripts/get-daemonset.ts gateway -o status --watch
+      env -u KUBE_IN_POD_SCRIPT_RUNNER scripts/get-daemonset.ts gateway -o status --watch
     assert_output "$STATUS_TABLE
 exit ${pair#*:} signal null"
     assert_stderr ''
@@ -181,7 +183,7 @@ exit ${pair#*:} signal null"
       args=("${flags[@]}")
       [ "$script" = serviceaccount ] && args+=(--check)
       run -0 --separate-stderr node -e "$SIGNAL_RUNNER" "${pair%:*}" '> authorization: Bearer <redacted>' \
-        "scripts/$script.ts" "${args[@]}"
+        env -u KUBE_IN_POD_SCRIPT_RUNNER "scripts/$script.ts" "${args[@]}"
       assert_output "exit ${pair#*:} signal null"
       refute_stderr --partial error:
     done

@@ -75,8 +75,8 @@ pod_script() {
 @test "proxy sends a backslash target to its API server as %5C, like kubectl proxy, and never to the host it names" {
   # WHATWG URL parsing reads "/\\host" as "//host": the target must not choose where the token goes.
   run -0 --separate-stderr pod_script '
-    serve echo "$REPO_ROOT/test/helpers/header-echo.ts"
-    serve trap "$REPO_ROOT/test/helpers/header-echo.ts" 127.0.0.2
+    serve echo env -u KUBE_IN_POD_SCRIPT_RUNNER "$REPO_ROOT/test/helpers/header-echo.ts"
+    serve trap env -u KUBE_IN_POD_SCRIPT_RUNNER "$REPO_ROOT/test/helpers/header-echo.ts" 127.0.0.2
     start_kubectl_proxy kubectl --server "http://127.0.0.1:$ECHO_PORT" --token="$(cat "$SA/token")"
     start_proxy proxy --server "http://127.0.0.1:$ECHO_PORT" --token-file "$SA/token"
     for port in "$KUBECTL_PORT" "$PROXY_PORT"; do
@@ -194,7 +194,7 @@ pod_script() {
 
 @test "proxy forwards the caller's own headers but not Authorization, X-Forwarded-* or hop-by-hop ones" {
   run -0 --separate-stderr pod_script '
-    serve echo "$REPO_ROOT/test/helpers/header-echo.ts"
+    serve echo env -u KUBE_IN_POD_SCRIPT_RUNNER "$REPO_ROOT/test/helpers/header-echo.ts"
     start_proxy proxy --server "http://127.0.0.1:$ECHO_PORT" --token-file "$SA/token"
     curl -s -A "curl/8.0 (kube-in-pod test)" -H "Authorization: Bearer bogus-token-from-the-caller" \
       -H "X-Forwarded-For: 203.0.113.7" -H "X-Forwarded-Host: evil.example" -H "Forwarded: for=203.0.113.7" \
@@ -296,7 +296,7 @@ Starting to serve on 127\.0\.0\.1:[0-9]+$'
 
 @test "proxy on a unix socket serves the API there, to its owner only" {
   run -0 --separate-stderr pod_script '
-    serve proxy proxy.ts --unix-socket "$WORK/proxy.sock"
+    serve proxy env -u KUBE_IN_POD_SCRIPT_RUNNER proxy.ts --unix-socket "$WORK/proxy.sock"
     cat "$WORK/proxy.out"
     stat -c %a "$WORK/proxy.sock"
     curl -s --unix-socket "$WORK/proxy.sock" http://localhost/apis/batch/v1 | jq -r .groupVersion'

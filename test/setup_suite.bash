@@ -57,7 +57,11 @@ make_pki() {
   source "$repo_root/fixtures/poll.bash"
   local PAUSE_FIFO=$BATS_SUITE_TMPDIR/pause
   until [[ -s $ready ]]; do
-    running "$pid" && ((++tries < 3000)) || return 1
+    if ! running "$pid" || ((++tries >= 3000)); then
+      kill -TERM "$pid" 2>/dev/null
+      wait "$pid"
+      return 1
+    fi
     pause 0.02
   done
   kill -TERM "$pid"

@@ -35,7 +35,7 @@ unset _helper
 # pause SECONDS and running PID: polling without forks.
 # shellcheck source=fixtures/poll.bash
 source "$REPO_ROOT/fixtures/poll.bash"
-PAUSE_FIFO=${BATS_FILE_TMPDIR:-${BATS_SUITE_TMPDIR:-/tmp}}/pause
+PAUSE_FIFO=${BATS_FILE_TMPDIR:+$BATS_FILE_TMPDIR/pause}
 
 make_hermetic() {
   export HOME=${BATS_TEST_TMPDIR:-$BATS_FILE_TMPDIR}/home
@@ -121,7 +121,7 @@ start_apiserver() {
   local -a run=(node --import tsx fixtures/apiserver.ts)
   local bundle=${KUBE_IN_POD_BUNDLES:-/nonexistent}/fixtures/apiserver.ts
   if [[ ${KUBE_IN_POD_TSX:-0} != 1 ]] &&
-    { { [[ -f $bundle ]] && bundle=$(<"$bundle"); } ||
+    { { [[ -f $bundle ]] && read -r bundle <"$bundle" && [[ -f $bundle ]]; } ||
       bundle=$("$REPO_ROOT/fixtures/cached-bundle" "$REPO_ROOT/fixtures/apiserver.ts"); }; then
     run=(node "$bundle")
     [[ " $* " == *" --state "* || " $* " == *" --state="* ]] || run+=(--state "$REPO_ROOT/fixtures/cluster")
@@ -159,7 +159,7 @@ stop_apiserver() {
 tool_bundles() {
   local dir=${BATS_RUN_TMPDIR:?}/dist
   {
-    flock 9
+    flock -w 600 9
     [[ -e $dir/.built ]] || { node --import tsx "$REPO_ROOT/tools/build.ts" --outdir "$dir" >&2 && : >"$dir/.built"; }
   } 9>"$BATS_RUN_TMPDIR/dist.lock" || return 1
   printf '%s\n' "$dir"

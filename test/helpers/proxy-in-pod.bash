@@ -13,8 +13,9 @@
 #   wait_for_match FILE REGEX  wait up to 5 s for a line matching REGEX in FILE
 #
 # proxy.ts and header-echo.ts run through their `npx tsx` shebang, which in the suites is
-# test/helpers/bin/npx: it execs node, so the process a test signals is the script's. (Through the real
-# npx, npm → sh -c → tsx → node, a SIGTERM sent to the first process never reaches the script.)
+# test/helpers/bin/npx with its default runner (`env -u KUBE_IN_POD_SCRIPT_RUNNER`): it execs node on the
+# script's bundle, so the process a test signals is the script's. (Through the real npx, npm → sh -c →
+# tsx → node, a SIGTERM sent to the first process never reaches the script.)
 # Needs: $REPO_ROOT (test/helpers/common.bash) and $WORK (a directory outside the pod's mounts).
 set -euo pipefail
 
@@ -58,7 +59,7 @@ serve() {
 start_proxy() {
   local name=$1
   shift
-  serve "$name" proxy.ts --port 0 "$@"
+  serve "$name" env -u KUBE_IN_POD_SCRIPT_RUNNER proxy.ts --port 0 "$@"
 }
 
 start_kubectl_proxy() {

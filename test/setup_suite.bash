@@ -6,12 +6,12 @@
 #                         server: the file
 #                         $KUBE_IN_POD_BUNDLES/scripts/get-api.ts holds the path of scripts/get-api.ts's
 #                         bundle. (A path, not a link: node runs a linked file under its real name, and
-#                         the server starts only when run under its own.) The suites' npx
-#                         (test/helpers/bin/npx), start_apiserver and fixtures/pod read a bundle's
-#                         path there without asking fixtures/cached-bundle again, which hashes the
-#                         sources on every call: a dozen forks before each script a test runs.
-#   KUBE_IN_POD_PKI_DIR   one cluster PKI for the run, made here by the fake apiserver, instead of one
-#                         per file (four openssl runs each). Unless it is set already.
+#                         the server starts only when run under its own.) fixtures/cached-bundle prints
+#                         a named bundle at once instead of hashing the sources, a dozen forks; the
+#                         suites' npx (test/helpers/bin/npx), run before every script, reads the name
+#                         itself without starting cached-bundle at all.
+#   KUBE_IN_POD_PKI_DIR   one cluster PKI for the run, made here by the fake apiserver (start_apiserver),
+#                         instead of one per file (four openssl runs each). Unless it is set already.
 # An entry that does not build is left out: its users fall back to cached-bundle, then to tsx, and
 # show the compile error there. A PKI that cannot be made leaves KUBE_IN_POD_PKI_DIR to each file.
 
@@ -29,7 +29,7 @@ setup_suite() {
   done
   wait
   [[ -z ${KUBE_IN_POD_PKI_DIR:-} ]] || return 0
-  make_pki "$repo_root" "$BATS_SUITE_TMPDIR/pki" && export KUBE_IN_POD_PKI_DIR=$BATS_SUITE_TMPDIR/pki
+  make_pki "$BATS_SUITE_TMPDIR/pki" && export KUBE_IN_POD_PKI_DIR=$BATS_SUITE_TMPDIR/pki
   return 0
 }
 
@@ -44,26 +44,15 @@ name_bundle() {
   mkdir -p "${name%/*}" && printf '%s\n' "$bundle" >"$name"
 }
 
-# make_pki REPO_ROOT DIR: the PKI the fake apiserver makes on its first start, in DIR.
+# make_pki DIR: the PKI the fake apiserver makes on its first start, in DIR: start_apiserver's and
+# stop_apiserver's (test/helpers/common.bash), in a subshell so that nothing else of theirs stays.
 make_pki() {
-  local repo_root=$1 dir=$2 ready=$BATS_SUITE_TMPDIR/pki-server.ready
-  local -a server=(node --import tsx fixtures/apiserver.ts)
-  [[ -f $KUBE_IN_POD_BUNDLES/fixtures/apiserver.ts ]] &&
-    server=(node "$(<"$KUBE_IN_POD_BUNDLES/fixtures/apiserver.ts")" --state "$repo_root/fixtures/cluster")
-  (cd "$repo_root" && exec "${server[@]}" --listen 127.0.0.1:0 --pki-dir "$dir" --ready-file "$ready") \
-    </dev/null >"$BATS_SUITE_TMPDIR/pki-server.log" 2>&1 3>&- &
-  local pid=$! tries=0
-  # shellcheck source=fixtures/poll.bash
-  source "$repo_root/fixtures/poll.bash"
-  local PAUSE_FIFO=$BATS_SUITE_TMPDIR/pause
-  until [[ -s $ready ]]; do
-    if ! running "$pid" || ((++tries >= 3000)); then
-      kill -TERM "$pid" 2>/dev/null
-      wait "$pid"
-      return 1
-    fi
-    pause 0.02
-  done
-  kill -TERM "$pid"
-  wait "$pid" || true
+  (
+    export KUBE_IN_POD_PKI_DIR=$1 BATS_FILE_TMPDIR=$BATS_SUITE_TMPDIR
+    load helpers/common
+    local status=0
+    start_apiserver || status=$?
+    stop_apiserver
+    exit "$status"
+  ) >"$BATS_SUITE_TMPDIR/pki-server.log" 2>&1
 }

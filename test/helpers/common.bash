@@ -114,15 +114,13 @@ start_apiserver() {
   dir=$(mktemp -d "${BATS_TEST_TMPDIR:-$BATS_FILE_TMPDIR}/apiserver.XXXXXX")
   APISERVER_LOG=$dir/server.log
   APISERVER_ADMIN_TOKEN_FILE=$dir/admin-token
-  # The server's bundle, as fixtures/pod starts it (the run's, test/setup_suite.bash, else
-  # fixtures/cached-bundle's; ~0.8 s less per start than the tsx loader), or tsx where it cannot be
-  # built or KUBE_IN_POD_TSX=1 asks for it. The bundle's default --state would be found relative to
-  # the bundle's file, so it is given.
+  # The server's bundle, as fixtures/pod starts it (fixtures/cached-bundle, which has the run's from
+  # test/setup_suite.bash; ~0.8 s less per start than the tsx loader), or tsx where it cannot be built
+  # or KUBE_IN_POD_TSX=1 asks for it. The bundle's default --state would be found relative to the
+  # bundle's file, so it is given.
   local -a run=(node --import tsx fixtures/apiserver.ts)
-  local bundle=${KUBE_IN_POD_BUNDLES:-/nonexistent}/fixtures/apiserver.ts
-  if [[ ${KUBE_IN_POD_TSX:-0} != 1 ]] &&
-    { { [[ -f $bundle ]] && read -r bundle <"$bundle" && [[ -f $bundle ]]; } ||
-      bundle=$("$REPO_ROOT/fixtures/cached-bundle" "$REPO_ROOT/fixtures/apiserver.ts"); }; then
+  local bundle
+  if [[ ${KUBE_IN_POD_TSX:-0} != 1 ]] && bundle=$("$REPO_ROOT/fixtures/cached-bundle" "$REPO_ROOT/fixtures/apiserver.ts"); then
     run=(node "$bundle")
     [[ " $* " == *" --state "* || " $* " == *" --state="* ]] || run+=(--state "$REPO_ROOT/fixtures/cluster")
   fi
